@@ -1,0 +1,79 @@
+/* EINTR, EAGAIN and short writes are handled here, once. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include "io.h"
+
+int
+io_nonblock(int fd)
+{
+	int	 fl;
+
+	if ((fl = fcntl(fd, F_GETFL)) == -1)
+		return -1;
+	return fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+ssize_t
+io_read(int fd, struct bbuf *b, size_t max)
+{
+	uint8_t	*w;
+	ssize_t	 n;
+
+	if ((w = bbuf_reserve(b, max)) == NULL)
+		return IO_ERROR;
+	for (;;) {
+		n = read(fd, w, max);
+		if (n >= 0)
+			break;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return IO_AGAIN;
+		return IO_ERROR;
+	}
+	bbuf_commit(b, (size_t)n);
+	return n;
+}
+
+int
+io_flush(int fd, struct bbuf *b)
+{
+	ssize_t	 n;
+
+	while (bbuf_size(b) > 0) {
+		n = send(fd, bbuf_head(b), bbuf_size(b), MSG_NOSIGNAL);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return IO_AGAIN;
+			return IO_ERROR;
+		}
+		bbuf_consume(b, (size_t)n);
+	}
+	return 0;
+}
+
+int64_t
+io_now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+io_mono_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

@@ -1,0 +1,44 @@
+#ifndef WSCHATD_IPC_H
+#define WSCHATD_IPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/*
+ * Messages between a worker and the master over a SOCK_SEQPACKET pair:
+ * one datagram each, a fixed header then the payload.
+ */
+#define IPC_JOIN	1	/* worker -> master: a trimmed name */
+#define IPC_MESSAGE	2	/* worker -> master: a chat text */
+#define IPC_FRAMES	3	/* master -> worker: finished WebSocket frames */
+#define IPC_JOINED	4	/* master -> worker: the name the client joined as */
+
+/* IPC_FRAMES: the bytes go on in the next datagram (a frame is split). */
+#define IPC_F_MORE	0x0001
+
+struct ipc_hdr {
+	uint16_t	type;
+	uint16_t	flags;
+	uint32_t	len;
+};
+
+struct ipc_msg {
+	uint16_t	 type;
+	uint16_t	 flags;
+	const void	*data;
+	size_t		 len;
+};
+
+/* Send one message without blocking: 0, IO_AGAIN or IO_ERROR. */
+int	ipc_send(int, uint16_t type, uint16_t flags, const void *, size_t);
+/*
+ * Receive one message into buf (size bufsz, at least the header).
+ * Returns 1 with msg set, 0 at EOF, IO_AGAIN, or IO_ERROR (including a
+ * malformed or truncated datagram).
+ */
+int	ipc_recv(int, void *buf, size_t bufsz, struct ipc_msg *);
+/* Check a received datagram: -1 unless well-formed. */
+int	ipc_parse(const void *, size_t, struct ipc_msg *);
+
+#endif

@@ -1,0 +1,132 @@
+/* Logging: syslog (daemon facility), or stderr in the foreground. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static int	log_stderr = 1;
+static int	log_verbose;
+
+void
+log_init(int foreground, int debug)
+{
+	log_stderr = foreground;
+	log_verbose = debug;
+	if (!log_stderr)
+		openlog("wschatd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	tzset();
+}
+
+void
+log_setdebug(int debug)
+{
+	log_verbose = debug;
+}
+
+void
+log_reopen(void)
+{
+	if (!log_stderr) {
+		closelog();
+		openlog("wschatd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	}
+}
+
+static void
+vlog(int pri, const char *fmt, va_list ap, const char *err)
+{
+	char	 msg[1024];
+	int	 saved = errno;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (log_stderr) {
+		const char *lvl = pri <= LOG_ERR ? "fatal: " :
+		    pri == LOG_WARNING ? "warning: " :
+		    pri == LOG_DEBUG ? "debug: " : "";
+		if (err != NULL)
+			fprintf(stderr, "wschatd[%d]: %s%s: %s\n", (int)getpid(),
+			    lvl, msg, err);
+		else
+			fprintf(stderr, "wschatd[%d]: %s%s\n", (int)getpid(),
+			    lvl, msg);
+		fflush(stderr);
+	} else if (err != NULL)
+		syslog(pri, "%s: %s", msg, err);
+	else
+		syslog(pri, "%s", msg);
+	errno = saved;
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (!log_verbose)
+		return;
+	va_start(ap, fmt);
+	vlog(LOG_DEBUG, fmt, ap, NULL);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_INFO, fmt, ap, NULL);
+	va_end(ap);
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_WARNING, fmt, ap, NULL);
+	va_end(ap);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list	ap;
+	const char *e = strerror(errno);
+
+	va_start(ap, fmt);
+	vlog(LOG_WARNING, fmt, ap, e);
+	va_end(ap);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list	ap;
+	const char *e = strerror(errno);
+
+	va_start(ap, fmt);
+	vlog(LOG_CRIT, fmt, ap, e);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_CRIT, fmt, ap, NULL);
+	va_end(ap);
+	exit(1);
+}

@@ -1,0 +1,701 @@
+/*
+ * The master: one poll() loop over the listeners, the signal pipe and one
+ * broker socket per worker.  It holds the room (broker.c), never speaks
+ * WebSocket, and never blocks: what a worker cannot take at once waits
+ * in that worker's bounded queue, and a worker whose queue overflows is
+ * dropped.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include "broker.h"
+#include "buf.h"
+#include "chat.h"
+#include "io.h"
+#include "ipc.h"
+#include "log.h"
+#include "master.h"
+#include "worker.h"
+#include "wslimits.h"
+
+/* Listen backlog. */
+#define LISTEN_BACKLOG	511
+/* Seconds to stop accepting when out of descriptors. */
+#define ACCEPT_PAUSE_MS	1000
+
+struct qent {
+	struct rbuf	*r;
+	size_t		 off;
+	struct qent	*next;
+};
+
+struct client {
+	pid_t		 pid;		/* 0: free slot */
+	int		 fd;		/* broker socket, -1 once closed */
+	int		 joined;
+	size_t		 batch_off;	/* where its part of this round's batch starts */
+	struct qent	*qhead, *qtail;
+	size_t		 qbytes;
+	char		 peer[64];
+};
+
+static struct {
+	struct wsconfig	*cfg;
+	struct webroot	*wr;
+	int		*lfd;
+	int		 nl;
+	int		 sigpipe[2];
+
+	struct client	*cl;
+	size_t		 ncl;		/* slots allocated */
+	size_t		 nlive;		/* worker processes alive */
+	size_t		 hint;		/* where to look for a free slot */
+
+	struct broker	*broker;
+	struct bbuf	 batch;		/* frames broadcast in this round */
+
+	struct pollfd	*pfd;
+	uint32_t	*pfd_cid;
+	size_t		 npfd;		/* allocated */
+	size_t		 npfd_used;
+
+	int		 quit;
+	int64_t		 accept_resume;	/* mono ms; 0 when accepting */
+} M;
+
+/* Large enough for any message a worker may send. */
+static uint8_t	ipcbuf[sizeof(struct ipc_hdr) + MAX_MAX_TEXT + 1024];
+
+static void	client_drop(uint32_t, const char *);
+
+static void
+sig_handler(int sig)
+{
+	int		 saved = errno;
+	unsigned char	 c = (unsigned char)sig;
+
+	(void)write(M.sigpipe[1], &c, 1);
+	errno = saved;
+}
+
+static void
+addr_text(const struct sockaddr *sa, char *buf, size_t len)
+{
+	char	 host[INET6_ADDRSTRLEN];
+	int	 port = 0;
+
+	host[0] = '\0';
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)sa;
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+		port = ntohs(s4->sin_port);
+		snprintf(buf, len, "%s:%d", host, port);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)sa;
+		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+		port = ntohs(s6->sin6_port);
+		snprintf(buf, len, "[%s]:%d", host, port);
+	} else
+		snprintf(buf, len, "unknown");
+}
+
+int
+master_listen(const struct wsconfig *cfg, int *fds)
+{
+	struct addrinfo	 hints, *ai;
+	struct sockaddr_storage ss;
+	socklen_t	 sl;
+	char		 text[128];
+	int		 i, fd, on = 1, rc;
+
+	for (i = 0; i < cfg->nlisten; i++) {
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
+		hints.ai_socktype = SOCK_STREAM;
+		if ((rc = getaddrinfo(cfg->listen[i].host, cfg->listen[i].port,
+		    &hints, &ai)) != 0)
+			fatalx("listen %s:%s: %s", cfg->listen[i].host,
+			    cfg->listen[i].port, gai_strerror(rc));
+		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0);
+		if (fd == -1)
+			fatal("socket");
+		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
+		    sizeof(on)) == -1)
+			fatal("SO_REUSEADDR");
+		if (ai->ai_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+		    IPV6_V6ONLY, &on, sizeof(on)) == -1)
+			fatal("IPV6_V6ONLY");
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1)
+			fatal("bind %s:%s", cfg->listen[i].host,
+			    cfg->listen[i].port);
+		freeaddrinfo(ai);
+		if (listen(fd, LISTEN_BACKLOG) == -1)
+			fatal("listen");
+		sl = sizeof(ss);
+		if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1)
+			fatal("getsockname");
+		addr_text((struct sockaddr *)&ss, text, sizeof(text));
+		log_info("listening on %s", text);
+		fds[i] = fd;
+	}
+	return cfg->nlisten;
+}
+
+/* ---- delivery to workers ---- */
+
+static void
+queue_free(struct client *c)
+{
+	struct qent	*q, *n;
+
+	for (q = c->qhead; q != NULL; q = n) {
+		n = q->next;
+		rbuf_unref(q->r);
+		free(q);
+	}
+	c->qhead = c->qtail = NULL;
+	c->qbytes = 0;
+}
+
+/* Send what the worker takes now; the rest waits for POLLOUT. */
+static void
+client_flush(uint32_t cid)
+{
+	struct client	*c = &M.cl[cid];
+	struct qent	*q;
+	size_t		 n;
+	int		 rc;
+
+	while ((q = c->qhead) != NULL) {
+		n = q->r->len - q->off;
+		if (n > IPC_CHUNK)
+			n = IPC_CHUNK;
+		rc = ipc_send(c->fd, IPC_FRAMES, q->off + n < q->r->len ?
+		    IPC_F_MORE : 0, q->r->data + q->off, n);
+		if (rc == IO_AGAIN)
+			return;
+		if (rc == IO_ERROR) {
+			client_drop(cid, "broker socket error");
+			return;
+		}
+		q->off += n;
+		c->qbytes -= n;
+		if (q->off == q->r->len) {
+			c->qhead = q->next;
+			if (c->qhead == NULL)
+				c->qtail = NULL;
+			rbuf_unref(q->r);
+			free(q);
+		}
+	}
+}
+
+static void
+enqueue(uint32_t cid, struct rbuf *r, size_t off)
+{
+	struct client	*c = &M.cl[cid];
+	struct qent	*q;
+
+	if (c->fd == -1)
+		return;
+	if (c->qbytes + (r->len - off) > M.cfg->max_queue) {
+		log_info("client %s: dropped: output queue over %u bytes",
+		    c->peer, M.cfg->max_queue);
+		client_drop(cid, NULL);
+		return;
+	}
+	if ((q = malloc(sizeof(*q))) == NULL) {
+		client_drop(cid, "out of memory");
+		return;
+	}
+	q->r = rbuf_ref(r);
+	q->off = off;
+	q->next = NULL;
+	if (c->qtail)
+		c->qtail->next = q;
+	else
+		c->qhead = q;
+	c->qtail = q;
+	c->qbytes += r->len - off;
+	if (c->qhead == q)
+		client_flush(cid);
+}
+
+/* Everything broadcast in this round goes to each worker in one piece. */
+static void
+batch_flush(void)
+{
+	struct rbuf	*r;
+	size_t		 i, len = bbuf_size(&M.batch);
+
+	if (len == 0)
+		return;
+	if ((r = rbuf_new(bbuf_head(&M.batch), len)) == NULL)
+		fatal("batch");
+	bbuf_reset(&M.batch);
+	for (i = 0; i < M.ncl; i++) {
+		struct client *c = &M.cl[i];
+		if (c->fd == -1 || !c->joined)
+			continue;
+		if (c->batch_off < len)
+			enqueue((uint32_t)i, r, c->batch_off);
+		c->batch_off = 0;
+	}
+	rbuf_unref(r);
+}
+
+static void
+op_unicast(void *ctx, uint32_t cid, struct rbuf *r)
+{
+	(void)ctx;
+	enqueue(cid, r, 0);
+}
+
+static void
+op_broadcast(void *ctx, struct rbuf *r)
+{
+	(void)ctx;
+	if (bbuf_append(&M.batch, r->data, r->len) == -1)
+		fatal("batch");
+}
+
+static void
+op_joined(void *ctx, uint32_t cid, const char *name, size_t len)
+{
+	struct client	*c = &M.cl[cid];
+
+	(void)ctx;
+	c->joined = 1;
+	c->batch_off = bbuf_size(&M.batch);
+	/* Only for the worker's process title; losing it is harmless. */
+	(void)ipc_send(c->fd, IPC_JOINED, 0, name, len);
+	log_debug("client %s joined as %.*s", c->peer, (int)len, name);
+}
+
+static const struct broker_ops broker_ops = {
+	op_unicast, op_broadcast, op_joined
+};
+
+/* ---- clients ---- */
+
+/* The worker is gone or must go: close its socket, tell the room. */
+static void
+client_drop(uint32_t cid, const char *why)
+{
+	struct client	*c = &M.cl[cid];
+
+	if (c->fd == -1)
+		return;
+	if (why != NULL)
+		log_info("client %s: %s", c->peer, why);
+	close(c->fd);
+	c->fd = -1;
+	queue_free(c);
+	if (c->joined && !M.quit)
+		broker_leave(M.broker, cid, io_now_ms());
+	c->joined = 0;
+}
+
+static void
+client_read(uint32_t cid)
+{
+	struct client	*c = &M.cl[cid];
+	struct ipc_msg	 m;
+	int		 i, rc;
+
+	for (i = 0; i < IPC_READS_PER_ROUND && c->fd != -1; i++) {
+		rc = ipc_recv(c->fd, ipcbuf, sizeof(ipcbuf), &m);
+		if (rc == IO_AGAIN)
+			return;
+		if (rc == 0) {
+			client_drop(cid, NULL);
+			return;
+		}
+		if (rc == IO_ERROR) {
+			client_drop(cid, "bad message from worker");
+			kill(c->pid, SIGKILL);
+			return;
+		}
+		switch (m.type) {
+		case IPC_JOIN:
+			broker_join(M.broker, cid, m.data, m.len, io_now_ms());
+			break;
+		case IPC_MESSAGE:
+			broker_message(M.broker, cid, m.data, m.len,
+			    io_now_ms());
+			break;
+		default:
+			client_drop(cid, "unexpected message from worker");
+			kill(c->pid, SIGKILL);
+			return;
+		}
+	}
+}
+
+static int
+slot_alloc(void)
+{
+	struct client	*n;
+	size_t		 i, j, ncl;
+
+	for (j = 0; j < M.ncl; j++) {
+		i = (M.hint + j) % M.ncl;
+		if (M.cl[i].pid == 0 && M.cl[i].fd == -1) {
+			M.hint = i + 1;
+			return (int)i;
+		}
+	}
+	ncl = M.ncl ? M.ncl * 2 : 64;
+	if ((n = reallocarray(M.cl, ncl, sizeof(*n))) == NULL)
+		return -1;
+	memset(n + M.ncl, 0, (ncl - M.ncl) * sizeof(*n));
+	for (i = M.ncl; i < ncl; i++)
+		n[i].fd = -1;
+	M.cl = n;
+	i = M.ncl;
+	M.ncl = ncl;
+	M.hint = i + 1;
+	return (int)i;
+}
+
+/* Answer without a worker: the server is full. */
+static void
+refuse_busy(int fd)
+{
+	static const char resp[] =
+	    "HTTP/1.1 503 Service Unavailable\r\n"
+	    "Server: wschatd\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\n"
+	    "Content-Length: 24\r\n"
+	    "Retry-After: 5\r\n"
+	    "Connection: close\r\n"
+	    "\r\n"
+	    "503 Service Unavailable\n";
+
+	/* A fresh socket's buffer always takes this much. */
+	(void)send(fd, resp, sizeof(resp) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+	shutdown(fd, SHUT_WR);
+	close(fd);
+}
+
+static void
+spawn(int cfd, const char *peer)
+{
+	struct client	*c;
+	int		 sv[2], slot, cf, bf;
+	pid_t		 pid;
+
+	if ((slot = slot_alloc()) == -1) {
+		log_warnx("out of memory for client %s", peer);
+		close(cfd);
+		return;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0, sv) == -1) {
+		log_warn("socketpair");
+		close(cfd);
+		return;
+	}
+	switch ((pid = fork())) {
+	case -1:
+		log_warn("fork");
+		close(sv[0]);
+		close(sv[1]);
+		close(cfd);
+		return;
+	case 0:
+		/* Keep the client as 3 and the broker socket as 4; close all else. */
+		signal(SIGCHLD, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		if ((cf = fcntl(cfd, F_DUPFD, 5)) == -1 ||
+		    (bf = fcntl(sv[1], F_DUPFD, 5)) == -1 ||
+		    dup2(cf, 3) == -1 || dup2(bf, 4) == -1)
+			_exit(1);
+		closefrom(5);
+		log_reopen();
+		worker_main(M.cfg, M.wr, 3, 4, peer);
+	}
+	close(sv[1]);
+	close(cfd);
+	c = &M.cl[slot];
+	memset(c, 0, sizeof(*c));
+	c->pid = pid;
+	c->fd = sv[0];
+	strlcpy(c->peer, peer, sizeof(c->peer));
+	M.nlive++;
+	log_debug("client %s: worker %d", peer, (int)pid);
+}
+
+static void
+do_accept(int lfd)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl;
+	char			 peer[64];
+	int			 i, fd;
+
+	for (i = 0; i < ACCEPTS_PER_ROUND; i++) {
+		sl = sizeof(ss);
+		fd = accept4(lfd, (struct sockaddr *)&ss, &sl,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				log_warn("accept: pausing");
+				M.accept_resume = io_mono_ms() + ACCEPT_PAUSE_MS;
+			} else if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR && errno != ECONNABORTED)
+				log_warn("accept");
+			return;
+		}
+		if (M.nlive >= M.cfg->max_clients) {
+			log_info("max-clients (%u) reached: refusing a connection",
+			    M.cfg->max_clients);
+			refuse_busy(fd);
+			continue;
+		}
+		addr_text((struct sockaddr *)&ss, peer, sizeof(peer));
+		spawn(fd, peer);
+	}
+}
+
+static void
+reap(void)
+{
+	pid_t	 pid;
+	size_t	 i;
+	int	 st;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		for (i = 0; i < M.ncl; i++)
+			if (M.cl[i].pid == pid)
+				break;
+		if (i == M.ncl)
+			continue;
+		if (WIFSIGNALED(st))
+			log_info("client %s: worker %d killed by signal %d",
+			    M.cl[i].peer, (int)pid, WTERMSIG(st));
+		else if (WEXITSTATUS(st) != 0)
+			log_info("client %s: worker %d exited with %d",
+			    M.cl[i].peer, (int)pid, WEXITSTATUS(st));
+		client_drop((uint32_t)i, NULL);
+		M.cl[i].pid = 0;
+		M.nlive--;
+	}
+}
+
+static void
+reload(void)
+{
+	struct wsconfig	 nc;
+	struct webroot	*wr;
+	char		 err[CONFIG_ERRLEN];
+
+	log_reopen();
+	nc = *M.cfg;
+	if (config_load(&nc, err, sizeof(err)) == -1) {
+		log_warnx("reload: %s; keeping the running configuration", err);
+		return;
+	}
+	if (nc.nlisten != M.cfg->nlisten ||
+	    memcmp(nc.listen, M.cfg->listen, sizeof(nc.listen)) != 0)
+		log_warnx("reload: listen changes need a restart");
+	if (strcmp(nc.user, M.cfg->user) != 0)
+		log_warnx("reload: user changes need a restart");
+	if ((wr = webroot_load(nc.webroot, err, sizeof(err))) == NULL)
+		log_warnx("reload: %s; keeping the loaded web client", err);
+	else {
+		webroot_free(M.wr);
+		M.wr = wr;
+	}
+	memcpy(nc.listen, M.cfg->listen, sizeof(nc.listen));
+	nc.nlisten = M.cfg->nlisten;
+	strlcpy(nc.user, M.cfg->user, sizeof(nc.user));
+	*M.cfg = nc;
+	log_setdebug(nc.debug);
+	broker_configure(M.broker, nc.history, nc.max_text);
+	log_info("configuration reloaded");
+}
+
+/* Returns 1 when asked to quit. */
+static int
+signals(void)
+{
+	unsigned char	 sigs[64];
+	ssize_t		 n, i;
+	int		 quit = 0, hup = 0;
+
+	while ((n = read(M.sigpipe[0], sigs, sizeof(sigs))) > 0)
+		for (i = 0; i < n; i++) {
+			if (sigs[i] == SIGTERM || sigs[i] == SIGINT)
+				quit = 1;
+			else if (sigs[i] == SIGHUP)
+				hup = 1;
+		}
+	reap();
+	if (hup && !quit)
+		reload();
+	return quit;
+}
+
+static void
+build_pollset(void)
+{
+	size_t	 i, n = 0, want = 1 + (size_t)M.nl + M.ncl;
+	int	 j;
+
+	if (want > M.npfd) {
+		M.pfd = reallocarray(M.pfd, want, sizeof(*M.pfd));
+		M.pfd_cid = reallocarray(M.pfd_cid, want, sizeof(*M.pfd_cid));
+		if (M.pfd == NULL || M.pfd_cid == NULL)
+			fatal("poll set");
+		M.npfd = want;
+	}
+	M.pfd[n].fd = M.sigpipe[0];
+	M.pfd[n++].events = POLLIN;
+	for (j = 0; j < M.nl; j++) {
+		M.pfd[n].fd = M.accept_resume ? -1 : M.lfd[j];
+		M.pfd[n++].events = POLLIN;
+	}
+	for (i = 0; i < M.ncl; i++) {
+		if (M.cl[i].fd == -1)
+			continue;
+		M.pfd[n].fd = M.cl[i].fd;
+		M.pfd[n].events = POLLIN | (M.cl[i].qhead ? POLLOUT : 0);
+		M.pfd_cid[n++] = (uint32_t)i;
+	}
+	M.npfd_used = n;
+}
+
+/* Close every worker's broker socket (they answer their clients with
+ * 1001), wait for them, then kill the stragglers. */
+static void
+shutdown_workers(void)
+{
+	struct pollfd	 p;
+	int64_t		 deadline = io_mono_ms() + SHUTDOWN_GRACE_MS, now;
+	size_t		 i;
+	int		 j;
+
+	for (j = 0; j < M.nl; j++)
+		close(M.lfd[j]);
+	for (i = 0; i < M.ncl; i++)
+		client_drop((uint32_t)i, NULL);
+	while (M.nlive > 0 && (now = io_mono_ms()) < deadline) {
+		p.fd = M.sigpipe[0];
+		p.events = POLLIN;
+		if (poll(&p, 1, (int)(deadline - now)) > 0)
+			(void)signals();
+		reap();
+	}
+	for (i = 0; i < M.ncl; i++)
+		if (M.cl[i].pid != 0)
+			kill(M.cl[i].pid, SIGKILL);
+	while (M.nlive > 0) {
+		pid_t pid = waitpid(-1, NULL, 0);
+		if (pid == -1 && errno != EINTR)
+			break;
+		for (i = 0; pid > 0 && i < M.ncl; i++)
+			if (M.cl[i].pid == pid) {
+				M.cl[i].pid = 0;
+				M.nlive--;
+			}
+	}
+}
+
+int
+master_run(struct wsconfig *cfg, struct webroot *wr, int *lfd, int nl)
+{
+	struct sigaction sa;
+	size_t		 i;
+	int		 n, timeout, sig[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP };
+
+	memset(&M, 0, sizeof(M));
+	M.cfg = cfg;
+	M.wr = wr;
+	M.lfd = lfd;
+	M.nl = nl;
+	bbuf_init(&M.batch);
+	if ((M.broker = broker_new(&broker_ops, NULL, cfg->history,
+	    cfg->max_text)) == NULL)
+		fatal("broker");
+	if (pipe2(M.sigpipe, O_NONBLOCK | O_CLOEXEC) == -1)
+		fatal("pipe");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = sig_handler;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sig) / sizeof(sig[0]); i++)
+		if (sigaction(sig[i], &sa, NULL) == -1)
+			fatal("sigaction");
+	signal(SIGPIPE, SIG_IGN);
+	setproctitle("master");
+	log_info("wschatd %s started", PACKAGE_VERSION);
+
+	while (!M.quit) {
+		build_pollset();
+		timeout = -1;
+		if (M.accept_resume) {
+			int64_t now = io_mono_ms();
+			timeout = M.accept_resume > now ?
+			    (int)(M.accept_resume - now) : 0;
+		}
+		n = poll(M.pfd, M.npfd_used, timeout);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll");
+		}
+		if (M.accept_resume && io_mono_ms() >= M.accept_resume)
+			M.accept_resume = 0;
+		if (M.pfd[0].revents & POLLIN)
+			M.quit = signals();
+		if (M.quit)
+			break;
+		for (i = 1; i < M.npfd_used; i++) {
+			short re = M.pfd[i].revents;
+			if (re == 0)
+				continue;
+			if (i <= (size_t)M.nl) {
+				do_accept(M.pfd[i].fd);
+				continue;
+			}
+			uint32_t cid = M.pfd_cid[i];
+			if (M.cl[cid].fd != M.pfd[i].fd)
+				continue;	/* dropped earlier in this round */
+			if (re & POLLOUT)
+				client_flush(cid);
+			if (M.cl[cid].fd != -1 && (re & (POLLIN | POLLHUP | POLLERR)))
+				client_read(cid);
+		}
+		batch_flush();
+	}
+
+	log_info("shutting down");
+	shutdown_workers();
+	broker_free(M.broker);
+	bbuf_free(&M.batch);
+	free(M.cl);
+	free(M.pfd);
+	free(M.pfd_cid);
+	close(M.sigpipe[0]);
+	close(M.sigpipe[1]);
+	log_info("exiting");
+	return 0;
+}

@@ -1,0 +1,16 @@
+#ifndef WSCHATD_WORKER_H
+#define WSCHATD_WORKER_H
+
+#include "conf.h"
+#include "webroot.h"
+
+/*
+ * One client's whole life, in its own process: HTTP requests, then the
+ * WebSocket connection.  Holds only the client socket and its broker
+ * socket; exits when either side goes.
+ */
+void	worker_main(const struct wsconfig *, const struct webroot *,
+	    int client, int broker, const char *peer)
+	    __attribute__((noreturn));
+
+#endif

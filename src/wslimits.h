@@ -1,0 +1,69 @@
+/*
+ * Every limit of wschatd, named once.  Limits that an operator may change
+ * are defaults of a config key (see config.c); the others are fixed by the
+ * protocol or by the design.
+ */
+#ifndef WSCHATD_LIMITS_H
+#define WSCHATD_LIMITS_H
+
+/* HTTP request head (request line + headers), bytes.  Over it: 431. */
+#define HTTP_MAX_HEAD		8192
+/* Header fields in one request.  Over it: 431. */
+#define HTTP_MAX_HEADERS	64
+/* Seconds a client has to send a complete request head. */
+#define HTTP_REQUEST_TIMEOUT	10
+
+/* Control frame payload (RFC 6455 5.5). */
+#define WS_MAX_CONTROL		125
+/* Seconds to wait for the peer's close frame after ours. */
+#define WS_CLOSE_TIMEOUT	2
+
+/* Chat names: code points after trimming (PROTOCOL.md). */
+#define CHAT_NAME_MAX		32
+/* Bytes of a name: 32 code points of at most 4 bytes. */
+#define CHAT_NAME_MAX_BYTES	(CHAT_NAME_MAX * 4)
+
+/* Defaults of the config keys. */
+#define DEF_MAX_CLIENTS		1024		/* max-clients */
+#define DEF_MAX_MESSAGE		65536		/* max-message: WebSocket message, bytes */
+#define DEF_MAX_TEXT		4096		/* max-text: chat text, bytes */
+#define DEF_HISTORY		50		/* history: messages kept */
+#define DEF_RATE_LIMIT		20		/* rate-limit: messages per second */
+#define DEF_RATE_BURST		40		/* rate-burst: bucket size */
+#define DEF_MAX_QUEUE		(1024 * 1024)	/* max-queue: bytes queued per client */
+#define DEF_PORT		8080
+
+/* Ranges of the config keys. */
+#define MAX_MAX_CLIENTS		100000
+#define MIN_MAX_MESSAGE		256
+#define MAX_MAX_MESSAGE		(16 * 1024 * 1024)
+#define MAX_MAX_TEXT		(1024 * 1024)
+#define MAX_HISTORY		10000
+#define MAX_RATE		1000000
+#define MIN_MAX_QUEUE		(64 * 1024)
+#define MAX_MAX_QUEUE		(256 * 1024 * 1024)
+
+/* Listeners given with --listen. */
+#define MAX_LISTEN		16
+
+/* Bytes in one master -> worker IPC datagram (payload). */
+#define IPC_CHUNK		(32 * 1024)
+/* Messages read from one worker in one poll() round (fairness). */
+#define IPC_READS_PER_ROUND	16
+/* Connections accepted from one listener in one poll() round. */
+#define ACCEPTS_PER_ROUND	64
+
+/* A worker stops reading its broker socket while this much waits for
+ * its client; the master's queue then fills and, at max-queue, the
+ * client is dropped. */
+#define WORKER_OUT_HIGH		(256 * 1024)
+
+/* Static files: the webroot is loaded into memory at start and on SIGHUP. */
+#define WEBROOT_MAX_FILES	1024
+#define WEBROOT_MAX_BYTES	(32 * 1024 * 1024)
+#define WEBROOT_MAX_DEPTH	16
+
+/* Seconds the master waits for workers at shutdown before SIGKILL. */
+#define SHUTDOWN_GRACE_MS	1500
+
+#endif
