@@ -178,6 +178,60 @@ get_string(struct json_object *o, const char *key, const char **s, size_t *n)
 	return 0;
 }
 
+static int
+hex4(const char *p, size_t n, unsigned *v)
+{
+	size_t	 i;
+	int	 c;
+
+	if (n < 4)
+		return -1;
+	*v = 0;
+	for (i = 0; i < 4; i++) {
+		c = (unsigned char)p[i];
+		if (c >= '0' && c <= '9')
+			c -= '0';
+		else if (c >= 'a' && c <= 'f')
+			c -= 'a' - 10;
+		else if (c >= 'A' && c <= 'F')
+			c -= 'A' - 10;
+		else
+			return -1;
+		*v = *v << 4 | (unsigned)c;
+	}
+	return 0;
+}
+
+/*
+ * Does the (syntactically valid) JSON text escape half of a surrogate
+ * pair without the other half?  json-c would quietly turn it into
+ * U+FFFD; the protocol refuses text that has no UTF-8 form instead.
+ */
+static int
+lone_surrogate(const char *p, size_t n)
+{
+	size_t		 i;
+	unsigned	 v, w;
+
+	for (i = 0; i + 1 < n; i++) {
+		if (p[i] != '\\')
+			continue;
+		if (p[++i] != 'u' || hex4(p + i + 1, n - i - 1, &v) == -1)
+			continue;
+		i += 4;
+		if (v >= 0xdc00 && v <= 0xdfff)
+			return 1;
+		if (v < 0xd800 || v > 0xdbff)
+			continue;
+		if (i + 2 >= n || p[i + 1] != '\\' || p[i + 2] != 'u' ||
+		    hex4(p + i + 3, n - i - 3, &w) == -1 ||
+		    w < 0xdc00 || w > 0xdfff)
+			return 1;
+		i += 6;
+	}
+	return 0;
+}
+
 int
 chat_parse(const char *buf, size_t len, size_t max_text, struct chat_msg *m)
 {
@@ -190,14 +244,16 @@ chat_parse(const char *buf, size_t len, size_t max_text, struct chat_msg *m)
 	memset(m, 0, sizeof(*m));
 	if (len > INT32_MAX)
 		return CHAT_E_BAD_JSON;
-	if ((tok = json_tokener_new_ex(CHAT_JSON_DEPTH)) == NULL)
+	/* json-c counts its depth limit exclusive of the last level. */
+	if ((tok = json_tokener_new_ex(CHAT_JSON_DEPTH + 1)) == NULL)
 		return CHAT_E_BAD_JSON;
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	o = json_tokener_parse_ex(tok, buf, (int)len);
 	if (o != NULL && json_tokener_get_error(tok) == json_tokener_success) {
 		/* Only white space may follow the object. */
 		for (i = json_tokener_get_parse_end(tok); i < len; i++)
-			if (strchr(" \t\r\n", buf[i]) == NULL)
+			if (buf[i] != ' ' && buf[i] != '\t' && buf[i] != '\r' &&
+			    buf[i] != '\n')
 				break;
 		if (i < len) {
 			json_object_put(o);
@@ -208,6 +264,10 @@ chat_parse(const char *buf, size_t len, size_t max_text, struct chat_msg *m)
 		o = NULL;
 	}
 	json_tokener_free(tok);
+	if (o != NULL && lone_surrogate(buf, len)) {
+		json_object_put(o);
+		o = NULL;
+	}
 	if (o == NULL || !json_object_is_type(o, json_type_object)) {
 		json_object_put(o);
 		return CHAT_E_BAD_JSON;
@@ -228,7 +288,6 @@ chat_parse(const char *buf, size_t len, size_t max_text, struct chat_msg *m)
 		rc = CHAT_E_BAD_JSON;
 		if (get_string(o, "text", &s, &n) == -1)
 			goto done;
-		/* Also catches \ud800-style escapes that decode to no UTF-8. */
 		if ((rc = chat_text_check(s, n, max_text)) != CHAT_OK)
 			goto done;
 	} else

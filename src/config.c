@@ -249,11 +249,20 @@ config_parse_text(struct wsconfig *c, const char *name, const char *text,
 		*eq = '\0';
 		key = trim(key);
 		val = trim(eq + 1);
-		/* A value may be quoted to keep surrounding spaces or '#'. */
-		if (*val == '"' && strlen(val) >= 2 && val[strlen(val) - 1] == '"') {
-			val[strlen(val) - 1] = '\0';
+		/* A value may be quoted to keep surrounding spaces or '#';
+		 * a comment may follow, after white space. */
+		if (*val == '"' && (eq = strchr(val + 1, '"')) != NULL) {
+			*eq++ = '\0';
 			val++;
-		} else if ((eq = strstr(val, " #")) != NULL) {
+			eq = trim(eq);
+			if (*eq != '\0' && *eq != '#') {
+				seterr(err, errlen, "%s:%d: text after the quoted "
+				    "value", name, lineno);
+				rc = -1;
+				break;
+			}
+		} else if ((eq = strstr(val, " #")) != NULL ||
+		    (eq = strstr(val, "\t#")) != NULL) {
 			*eq = '\0';
 			val = trim(val);
 		}
@@ -420,7 +429,7 @@ config_args(struct wsconfig *c, int argc, char **argv, char *err,
 	}
 	c->ncli = 0;
 	opterr = 0;
-	optind = 1;
+	optind = 0;	/* glibc: 0 also resets its state inside grouped options */
 	while ((ch = getopt_long(argc, argv, ":fl:u:w:c:dVh", longopts,
 	    &idx)) != -1) {
 		key = NULL;

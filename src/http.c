@@ -121,6 +121,8 @@ http_parse(struct http_parser *ps, const char *buf, size_t len,
 
 	/* Reject garbage as soon as the request line is there. */
 	if (!ps->line_ok) {
+		if (len > 0 && buf[0] == ' ')
+			return -400;
 		for (i = 0; i < len && i < 16 && buf[i] != ' '; i++)
 			if (!is_tchar((unsigned char)buf[i]))
 				return -400;

@@ -546,8 +546,13 @@ worker_main(const struct wsconfig *cfg, const struct webroot *wr, int cfd,
 			continue;
 		}
 
-		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))
+		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
 			read_broker(&w);
+			/* Hung up while we hold too much to read the rest:
+			 * poll() would report POLLHUP forever. */
+			if (pfd[1].revents & (POLLHUP | POLLERR))
+				w.broker_eof = 1;
+		}
 		if (pfd[1].revents & POLLOUT) {
 			ipc_flushq(&w);
 			process_input(&w);

@@ -364,6 +364,7 @@ class ChatClient:
         kw.setdefault("close_timeout", RECV_TIMEOUT)
         kw.setdefault("ping_interval", None)
         kw.setdefault("max_size", None)
+        kw.setdefault("max_queue", None)   # never stall reading: clean closes
         ws = await websockets.connect(daemon.ws_uri(path), **kw)
         return cls(ws)
 

@@ -172,6 +172,18 @@ class TestStatic(HTTPTestCase):
         r = http_request(self.daemon.port, many)
         self.assertEqual(r.status, 431, r)
 
+    def test_header_count_limit(self):
+        # the design caps the number of header fields (64) as well as the
+        # size of the head: many tiny headers are refused with 431 too
+        base = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        ok = base + "".join("X-%d: v\r\n" % i for i in range(50)) + "\r\n"
+        r = http_request(self.daemon.port, ok)
+        self.assertEqual(r.status, 200, r)
+        many = base + "".join("X-%d: v\r\n" % i for i in range(200)) + "\r\n"
+        self.assertLess(len(many), 4096)
+        r = http_request(self.daemon.port, many)
+        self.assertEqual(r.status, 431, r)
+
     def test_endless_header_is_cut(self):
         # a client that never ends its header block must not be buffered
         # forever: the server answers 431 once 8 KiB are exceeded
@@ -184,6 +196,30 @@ class TestStatic(HTTPTestCase):
                 pass
             r = read_http_response(s, head_only=True)
         self.assertEqual(r.status, 431, r)
+
+    def test_incomplete_request_times_out(self):
+        # a client that never finishes its request head is not kept forever
+        # (the daemon allows some seconds; 408 before closing is optional)
+        with connect_raw(self.daemon.port, timeout=40) as s:
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+            start = time.monotonic()
+            data = b""
+            while time.monotonic() - start < 40:
+                s.settimeout(40)
+                try:
+                    chunk = s.recv(4096)
+                except ConnectionResetError:
+                    chunk = b""
+                except socket.timeout:
+                    break
+                if not chunk:
+                    break
+                data += chunk
+            else:
+                self.fail("connection still open after 40 s")
+        self.assertLess(time.monotonic() - start, 40, "not closed")
+        if data:
+            self.assertTrue(data.startswith(b"HTTP/1.1 408"), data[:100])
 
     def test_garbage_request(self):
         for raw in ("GARBAGE\r\n\r\n", "GET\r\n\r\n",

@@ -3,6 +3,7 @@
 
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import unittest
@@ -53,7 +54,8 @@ class TestCommandLine(unittest.TestCase):
         self.assertRegex(text, r"\d+\.\d+")
 
     def test_unknown_option(self):
-        status, text, _ = run(SAFE + ["--no-such-option"])
+        status, text, _ = run(SAFE + ["--no-such-option"]
+                              + harness.privilege_args())
         self.assertEqual(status, 1, text)
         self.assertTrue(text.strip(), "no message for an unknown option")
 
@@ -67,7 +69,8 @@ class TestCommandLine(unittest.TestCase):
                 self.assertEqual(status, 1, text)
 
     def test_missing_config(self):
-        status, text, _ = run(SAFE + ["--config", "/nonexistent/wschatd.conf"])
+        status, text, _ = run(SAFE + ["--config", "/nonexistent/wschatd.conf"]
+                              + harness.privilege_args())
         self.assertEqual(status, 1, text)
         self.assertIn("/nonexistent/wschatd.conf", text)
 
@@ -87,19 +90,22 @@ class TestBadConfig(ConfigMixin, unittest.TestCase):
 
     def test_bad_key_names_file_and_line(self):
         path = self.write_config("# a comment\nhistory = 3\nbogus = 1\n")
-        status, text, _ = run(SAFE + ["--config", path])
+        status, text, _ = run(SAFE + ["--config", path]
+                              + harness.privilege_args())
         self.assertEqual(status, 1, text)
         self.assertIn(path + ":3", text)
 
     def test_bad_value_names_file_and_line(self):
         path = self.write_config("\n\n# x\n\nhistory = lots\n")
-        status, text, _ = run(SAFE + ["--config", path])
+        status, text, _ = run(SAFE + ["--config", path]
+                              + harness.privilege_args())
         self.assertEqual(status, 1, text)
         self.assertIn(path + ":5", text)
 
     def test_line_without_equals(self):
         path = self.write_config("history = 3\njust some words\n")
-        status, text, _ = run(SAFE + ["--config", path])
+        status, text, _ = run(SAFE + ["--config", path]
+                              + harness.privilege_args())
         self.assertEqual(status, 1, text)
         self.assertIn(path + ":2", text)
 
@@ -147,6 +153,41 @@ class TestCommandLineOverridesConfig(TestConfigFile):
         r = http_get(self.daemon.port, "/healthz")
         self.assertEqual(r.status, 200, r)
 
+
+
+def ipv6_loopback():
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+class TestListen(unittest.TestCase):
+
+    @unittest.skipUnless(ipv6_loopback(), "no IPv6 loopback")
+    def test_ipv6_listener(self):
+        d = Daemon(argv=["--foreground", "--listen", "[::1]:0",
+                         "--webroot", harness.WEBROOT, "--config",
+                         "/dev/null"])
+        d.start()
+        self.addCleanup(d.stop)
+        self.assertEqual(d.host, "::1")
+        with socket.create_connection(("::1", d.port), timeout=10) as s:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: [::1]\r\n"
+                      b"Connection: close\r\n\r\n")
+            r = harness.read_http_response(s)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.body, b"ok\n")
+
+    def test_bad_listen_address(self):
+        for addr in ("nonsense", "127.0.0.1:99999", "127.0.0.1:", "[::1"):
+            with self.subTest(addr=addr):
+                status, text, _ = run(["--foreground", "--listen", addr,
+                                       "--config", "/dev/null"]
+                                      + harness.privilege_args())
+                self.assertEqual(status, 1, text)
 
 if __name__ == "__main__":
     harness.run_main()

@@ -4,7 +4,9 @@ signals, descriptor leaks, zombies, --max-clients."""
 
 import asyncio
 import os
+import pwd
 import signal
+import socket
 import time
 import unittest
 
@@ -26,6 +28,13 @@ class ProcessTestCase(ChatTestCase):
         self.assertTrue(ok, "expected %d workers, have %r" %
                         (n, self.daemon.children()))
 
+    async def worker_of(self, client):
+        """Pid of the worker serving client (titles are set just after
+        fork, so wait for it)."""
+        port = client.local_port
+        await async_wait_until(lambda: self.daemon.worker_for(port), WAIT)
+        return self.daemon.worker_for(port)
+
     async def assert_no_zombies(self, timeout=WAIT):
         ok = await async_wait_until(lambda: not self.daemon.zombies(),
                                     timeout)
@@ -35,8 +44,11 @@ class ProcessTestCase(ChatTestCase):
 class TestWorkers(ProcessTestCase):
 
     async def test_master_title(self):
-        title = proc_title(self.daemon.pid)
-        self.assertTrue(title.startswith("wschatd: master"), title)
+        # set during start-up, possibly just after "listening on" is logged
+        ok = await async_wait_until(
+            lambda: proc_title(self.daemon.pid).startswith("wschatd: master"),
+            WAIT)
+        self.assertTrue(ok, proc_title(self.daemon.pid))
 
     async def test_one_worker_per_client(self):
         await self.wait_children(0)
@@ -44,8 +56,7 @@ class TestWorkers(ProcessTestCase):
         await self.wait_children(5)
         workers = self.daemon.children()
         ports = {c.local_port for c in clients}
-        titled = {c.local_port: self.daemon.worker_for(c.local_port)
-                  for c in clients}
+        titled = {c.local_port: await self.worker_of(c) for c in clients}
         self.assertEqual(set(titled.values()), set(workers), titled)
         self.assertEqual(set(titled), ports)
         for c in clients:
@@ -71,7 +82,7 @@ class TestWorkers(ProcessTestCase):
         port = c.local_port
         tag = "wschatd: client 127.0.0.1:%d" % port
         await self.wait_children(1)
-        pid = self.daemon.worker_for(port)
+        pid = await self.worker_of(c)
         self.assertIsNotNone(pid, [proc_title(p)
                                    for p in self.daemon.children()])
         self.assertEqual(proc_title(pid), tag)
@@ -87,7 +98,7 @@ class TestWorkers(ProcessTestCase):
         await a.expect("join")
         await a.expect("join")
         await b.expect("join")
-        victim = self.daemon.worker_for(b.local_port)
+        victim = await self.worker_of(b)
         self.assertIsNotNone(victim)
         os.kill(victim, signal.SIGKILL)
         for other in (a, c):
@@ -104,7 +115,10 @@ class TestWorkers(ProcessTestCase):
         d = await self.client()
         w, _ = await d.join("bob")
         self.assertCountEqual(w["users"], ["alice", "bob", "carol"])
+        for other in (a, c):
+            self.assertEqual((await other.expect("join"))["name"], "bob")
         await a.say("still alive")
+        self.assertEqual((await c.expect("message"))["text"], "still alive")
         self.assertEqual(http_get(self.daemon.port, "/healthz").status, 200)
 
     async def test_sigterm(self):
@@ -195,6 +209,80 @@ class TestMaxClients(ProcessTestCase):
         r = await loop.run_in_executor(None, http_get, self.daemon.port,
                                        "/healthz")
         self.assertEqual(r.status, 200, r)
+
+
+class TestPrivileges(ProcessTestCase):
+
+    def ids(self, pid):
+        out = {}
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                if k in ("Uid", "Gid", "Groups"):
+                    out[k] = [int(x) for x in v.split()]
+        return out
+
+    async def test_no_root_after_start(self):
+        if os.geteuid() != 0:
+            self.skipTest("not running as root")
+        user = harness.privilege_args()[1]
+        pw = pwd.getpwnam(user)
+        c = await self.joined("alice")
+        await self.wait_children(1)
+        for pid in [self.daemon.pid] + self.daemon.children():
+            with self.subTest(pid=pid, title=proc_title(pid)):
+                ids = self.ids(pid)
+                self.assertEqual(ids["Uid"], [pw.pw_uid] * 4, ids)
+                self.assertEqual(ids["Gid"], [pw.pw_gid] * 4, ids)
+                self.assertNotIn(0, ids["Groups"], ids)
+
+
+class TestSlowClient(ProcessTestCase):
+    daemon_args = ["--rate-limit", "0", "--max-text", "60000"]
+
+    async def test_slow_reader_is_dropped_not_waited_for(self):
+        # A client that never reads must not hold up the room: once its
+        # queue (max-queue, 1 MiB by default) is full it is dropped, and the
+        # clients that do read get every message.  The sender waits for the
+        # echo of each message, so the readers can keep up; the volume
+        # (300 x 60 kB) is well over what the kernel and the daemon buffer
+        # for the silent client.
+        slow = harness.RawWS(self.daemon.port)
+        self.addCleanup(slow.close)
+        slow.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        slow.handshake()
+        slow.join("slow")
+        sender = await self.joined("sender")
+        reader = await self.joined("reader")
+        await sender.expect("join")
+        n, size = 300, 60000
+        got, left = [], []
+
+        async def read_all():
+            while len(got) < n or not left:
+                ev = await reader.recv(timeout=60)
+                if ev["type"] == "message":
+                    got.append(ev["text"])
+                elif ev["type"] == "leave":
+                    left.append(ev["name"])
+
+        task = asyncio.create_task(read_all())
+        for i in range(n):
+            text = "%05d" % i + "x" * (size - 5)
+            await sender.send_message(text)
+            while True:
+                ev = await sender.recv(timeout=60)
+                if ev["type"] == "message":
+                    self.assertEqual(ev["text"][:5], "%05d" % i)
+                    break
+                self.assertEqual(ev, {"type": "leave", "id": ev["id"],
+                                      "ts": ev["ts"], "name": "slow"})
+        await asyncio.wait_for(task, 60)
+        self.assertEqual(left, ["slow"])
+        self.assertEqual([t[:5] for t in got], ["%05d" % i for i in range(n)])
+        self.assertTrue(all(len(t) == size for t in got))
+        self.assertTrue(self.daemon.alive())
+        await self.wait_children(2)
 
 
 if __name__ == "__main__":

@@ -331,6 +331,26 @@ class TestErrors(ChatTestCase):
         await obs.expect_silence(0.3)
         await self.assert_still_works(a)
 
+    async def test_empty_or_missing_text_refused(self):
+        # text is 1 to max-text bytes; the error code for an empty or
+        # missing text is not pinned down by PROTOCOL.md, but it is an
+        # error, nothing is broadcast, and the connection stays usable
+        a = await self.joined("alice")
+        obs = await self.joined("obs")
+        await a.expect("join")
+        known = {"bad_json", "unknown_type", "not_joined", "already_joined",
+                 "name_invalid", "name_taken", "too_long", "rate_limited"}
+        for obj in ({"type": "message", "text": ""},
+                    {"type": "message"},
+                    {"type": "message", "text": 5},
+                    {"type": "message", "text": ["x"]}):
+            with self.subTest(obj=obj):
+                await a.send(obj)
+                err = await a.expect("error")
+                self.assertIn(err["code"], known)
+        await obs.expect_silence(0.3)
+        await self.assert_still_works(a)
+
     async def test_errors_do_not_affect_others(self):
         a = await self.joined("alice")
         b = await self.joined("bob")
@@ -363,6 +383,9 @@ class TestRateLimit(ChatTestCase):
         a = await self.joined("alice")
         obs = await self.joined("obs")
         await a.expect("join")
+        # whether a join takes a token is not specified: let the bucket
+        # fill up again (5 tokens at 5/s) before the burst
+        await asyncio.sleep(1.5)
         n = 30
         for i in range(n):
             await a.send_message("r%d" % i)
