@@ -28,6 +28,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "master.h"
+#include "title.h"
 #include "worker.h"
 #include "wslimits.h"
 
@@ -645,7 +646,7 @@ master_run(struct wsconfig *cfg, struct webroot *wr, int *lfd, int nl)
 		if (sigaction(sig[i], &sa, NULL) == -1)
 			fatal("sigaction");
 	signal(SIGPIPE, SIG_IGN);
-	setproctitle("master");
+	title_set("master");
 	log_info("wschatd %s started", PACKAGE_VERSION);
 
 	while (!M.quit) {

@@ -22,6 +22,7 @@
 #include "io.h"
 #include "ipc.h"
 #include "log.h"
+#include "title.h"
 #include "worker.h"
 #include "ws.h"
 
@@ -413,7 +414,7 @@ on_broker_msg(struct worker *w, const struct ipc_msg *m)
 		break;
 	case IPC_JOINED:
 		w->joined = 1;
-		setproctitle("client %s %.*s", w->peer, (int)m->len,
+		title_set("client %s %.*s", w->peer, (int)m->len,
 		    (const char *)m->data);
 		break;
 	default:
@@ -503,7 +504,7 @@ worker_main(const struct wsconfig *cfg, const struct webroot *wr, int cfd,
 	bbuf_init(&w.msg);
 	http_parser_init(&w.hp);
 	setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	setproctitle("client %s", peer);
+	title_set("client %s", peer);
 
 	for (;;) {
 		if (w.broker_eof && !broker_dead_seen) {

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "master.h"
 #include "privsep.h"
+#include "title.h"
 #include "webroot.h"
 
 int
@@ -42,7 +43,7 @@ main(int argc, char *argv[], char *envp[])
 		fprintf(stderr, "wschatd: %s\n", err);
 		return 1;
 	}
-	setproctitle_init(argc, argv, envp);
+	title_init(argc, argv, envp);
 	/* Initialise OpenSSL once, here: workers then share it and never
 	 * read its configuration file themselves. */
 	if (!OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL))

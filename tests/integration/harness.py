@@ -123,13 +123,14 @@ def proc_alive(pid):
 
 
 def proc_title(pid):
-    """The process title from /proc/PID/cmdline, NULs as spaces, trimmed."""
+    """The process title: /proc/PID/cmdline up to its first NUL (the rest
+    of the old argv area is padding), without trailing spaces."""
     try:
         with open("/proc/%d/cmdline" % pid, "rb") as f:
             raw = f.read()
     except (FileNotFoundError, ProcessLookupError):
         return None
-    return raw.replace(b"\0", b" ").decode("utf-8", "replace").strip()
+    return raw.split(b"\0", 1)[0].decode("utf-8", "replace").rstrip()
 
 
 def fd_count(pid):
