@@ -91,6 +91,29 @@ class TestWorkers(ProcessTestCase):
             lambda: proc_title(pid) == tag + " alice", WAIT)
         self.assertTrue(ok, proc_title(pid))
 
+    async def test_worker_holds_only_its_two_sockets(self):
+        a = await self.joined("alice")
+        b = await self.joined("bob")
+        wa, wb = await self.worker_of(a), await self.worker_of(b)
+
+        def inodes(pid):
+            out = {}
+            for fd in os.listdir("/proc/%d/fd" % pid):
+                try:
+                    out[int(fd)] = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+                except FileNotFoundError:
+                    pass
+            return out
+        fa, fb, fm = inodes(wa), inodes(wb), inodes(self.daemon.pid)
+        # stdio, then the client (3) and the broker socket (4): nothing else
+        self.assertEqual(sorted(fa), [0, 1, 2, 3, 4], fa)
+        self.assertTrue(fa[3].startswith("socket:"), fa)
+        self.assertTrue(fa[4].startswith("socket:"), fa)
+        # none of them is the master's (listener, other socket ends) or
+        # the other worker's
+        self.assertFalse({fa[3], fa[4]} & set(fm.values()), (fa, fm))
+        self.assertFalse({fa[3], fa[4]} & {fb[3], fb[4]}, (fa, fb))
+
     async def test_sigkill_worker(self):
         a = await self.joined("alice")
         b = await self.joined("bob")
