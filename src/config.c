@@ -20,6 +20,9 @@
 /* Maximum size of a config file. */
 #define CONFIG_MAX_FILE	(1024 * 1024)
 
+static void seterr(char *, size_t, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static void
 seterr(char *err, size_t errlen, const char *fmt, ...)
 {

@@ -24,6 +24,9 @@ struct loader {
 	size_t		 errlen;
 };
 
+static int lerr(struct loader *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
 static int
 lerr(struct loader *l, const char *fmt, ...)
 {
