@@ -38,6 +38,8 @@ struct wsconfig {
 	char			 webroot[PATH_MAX];
 	char			 config_path[PATH_MAX];
 	int			 config_given;	/* -c: the file must exist */
+	int			 check_only;	/* -n: check the settings and exit */
+	char			 pidfile[PATH_MAX];	/* "" for none */
 	struct listen_spec	 listen[MAX_LISTEN];
 	int			 nlisten;
 	unsigned		 max_clients;

@@ -40,12 +40,14 @@ config_defaults(struct wsconfig *c)
 	int			 ncli = c->ncli;
 	char			 path[PATH_MAX];
 	int			 given = c->config_given;
+	int			 check = c->check_only;
 
 	memcpy(path, c->config_path, sizeof(path));
 	memset(c, 0, sizeof(*c));
 	c->cli = cli;
 	c->ncli = ncli;
 	c->config_given = given;
+	c->check_only = check;
 	if (given)
 		memcpy(c->config_path, path, sizeof(path));
 	else
@@ -165,6 +167,19 @@ config_set(struct wsconfig *c, const char *key, const char *val,
 		if (*val == '\0' || strlcpy(c->webroot, val, sizeof(c->webroot))
 		    >= sizeof(c->webroot)) {
 			seterr(err, errlen, "webroot: bad path");
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(key, "pidfile") == 0) {
+		if (*val != '\0' && *val != '/') {
+			seterr(err, errlen, "pidfile: '%s' is not an absolute path",
+			    val);
+			return -1;
+		}
+		if (strlcpy(c->pidfile, val, sizeof(c->pidfile)) >=
+		    sizeof(c->pidfile)) {
+			seterr(err, errlen, "pidfile: path too long");
 			return -1;
 		}
 		return 0;
@@ -366,7 +381,7 @@ void
 config_usage(FILE *f)
 {
 	fprintf(f,
-"usage: wschatd [options]\n"
+"usage: wschatd [-dfhnV] [-c file] [-l addr:port] [-u user] [-w dir] [options]\n"
 "\n"
 "Group chat over WebSocket: serves the web client and the chat protocol.\n"
 "\n"
@@ -379,6 +394,10 @@ config_usage(FILE *f)
 "                          (default %s)\n"
 "  -c, --config FILE       config file (default %s)\n"
 "  -d, --debug             log more detail\n"
+"  -n, --check-config      check the configuration and the web client,\n"
+"                          then exit: 0 if good, 1 if not\n"
+"      --pidfile FILE      write the master's pid to FILE and refuse to\n"
+"                          start while another wschatd holds it (default: none)\n"
 "      --max-clients N     connections at once; more get 503 (default %d)\n"
 "      --max-message BYTES largest WebSocket message; more closes with 1009\n"
 "                          (default %d)\n"
@@ -392,8 +411,10 @@ config_usage(FILE *f)
 "  -V, --version           print the version and exit\n"
 "  -h, --help              print this help and exit\n"
 "\n"
-"Every long option but --config, --help and --version is also a config\n"
-"file key: 'max-clients = 100'.  See wschatd(8) and doc/.\n",
+"Every long option but --config, --check-config, --help and --version is\n"
+"also a config file key: 'max-clients = 100'.  Started by systemd with\n"
+"socket activation, wschatd takes its listeners from LISTEN_FDS instead of\n"
+"--listen.  See wschatd(8) and wschatd.conf(5).\n",
 	    DEF_PORT, WSCHATD_USER, WEBROOT, DEFAULT_CONFIG, DEF_MAX_CLIENTS,
 	    DEF_MAX_MESSAGE, DEF_MAX_TEXT, DEF_HISTORY, DEF_RATE_LIMIT,
 	    DEF_RATE_BURST, DEF_MAX_QUEUE);
@@ -419,6 +440,8 @@ config_args(struct wsconfig *c, int argc, char **argv, char *err,
 		{ "rate-limit",	required_argument,	NULL, 5 },
 		{ "rate-burst",	required_argument,	NULL, 6 },
 		{ "max-queue",	required_argument,	NULL, 7 },
+		{ "pidfile",	required_argument,	NULL, 8 },
+		{ "check-config", no_argument,		NULL, 'n' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct wsconfig	 probe;
@@ -433,7 +456,7 @@ config_args(struct wsconfig *c, int argc, char **argv, char *err,
 	c->ncli = 0;
 	opterr = 0;
 	optind = 0;	/* glibc: 0 also resets its state inside grouped options */
-	while ((ch = getopt_long(argc, argv, ":fl:u:w:c:dVh", longopts,
+	while ((ch = getopt_long(argc, argv, ":fl:u:w:c:dnVh", longopts,
 	    &idx)) != -1) {
 		key = NULL;
 		switch (ch) {
@@ -450,13 +473,16 @@ config_args(struct wsconfig *c, int argc, char **argv, char *err,
 			}
 			c->config_given = 1;
 			break;
+		case 'n':
+			c->check_only = 1;
+			break;
 		case 'V':
 			printf("wschatd %s\n", PACKAGE_VERSION);
 			return CONFIG_EXIT;
 		case 'h':
 			config_usage(stdout);
 			return CONFIG_EXIT;
-		case 1: case 2: case 3: case 4: case 5: case 6: case 7:
+		case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8:
 			key = longopts[idx].name;
 			break;
 		case ':':

@@ -28,6 +28,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "master.h"
+#include "notify.h"
 #include "title.h"
 #include "worker.h"
 #include "wslimits.h"
@@ -117,9 +118,6 @@ int
 master_listen(const struct wsconfig *cfg, int *fds)
 {
 	struct addrinfo	 hints, *ai;
-	struct sockaddr_storage ss;
-	socklen_t	 sl;
-	char		 text[128];
 	int		 i, fd, on = 1, rc;
 
 	for (i = 0; i < cfg->nlisten; i++) {
@@ -146,14 +144,23 @@ master_listen(const struct wsconfig *cfg, int *fds)
 		freeaddrinfo(ai);
 		if (listen(fd, LISTEN_BACKLOG) == -1)
 			fatal("listen");
-		sl = sizeof(ss);
-		if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1)
-			fatal("getsockname");
-		addr_text((struct sockaddr *)&ss, text, sizeof(text));
-		log_info("listening on %s", text);
+		master_log_listener(fd);
 		fds[i] = fd;
 	}
 	return cfg->nlisten;
+}
+
+void
+master_log_listener(int fd)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl = sizeof(ss);
+	char			 text[128];
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1)
+		fatal("getsockname");
+	addr_text((struct sockaddr *)&ss, text, sizeof(text));
+	log_info("listening on %s", text);
 }
 
 /* ---- delivery to workers ---- */
@@ -509,9 +516,11 @@ reload(void)
 	char		 err[CONFIG_ERRLEN];
 
 	log_reopen();
+	notify_send("RELOADING=1");
 	nc = *M.cfg;
 	if (config_load(&nc, err, sizeof(err)) == -1) {
 		log_warnx("reload: %s; keeping the running configuration", err);
+		notify_send("READY=1");
 		return;
 	}
 	if (nc.nlisten != M.cfg->nlisten ||
@@ -532,6 +541,7 @@ reload(void)
 	log_setdebug(nc.debug);
 	broker_configure(M.broker, nc.history, nc.max_text);
 	log_info("configuration reloaded");
+	notify_send("READY=1");
 }
 
 /* Returns 1 when asked to quit. */
@@ -648,6 +658,7 @@ master_run(struct wsconfig *cfg, struct webroot *wr, int *lfd, int nl)
 	signal(SIGPIPE, SIG_IGN);
 	title_set("master");
 	log_info("wschatd %s started", PACKAGE_VERSION);
+	notify_send("READY=1");
 
 	while (!M.quit) {
 		build_pollset();
@@ -689,8 +700,10 @@ master_run(struct wsconfig *cfg, struct webroot *wr, int *lfd, int nl)
 	}
 
 	log_info("shutting down");
+	notify_send("STOPPING=1");
 	shutdown_workers();
 	broker_free(M.broker);
+	webroot_free(M.wr);
 	bbuf_free(&M.batch);
 	free(M.cl);
 	free(M.pfd);

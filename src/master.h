@@ -6,7 +6,9 @@
 
 /* Bind every listener of cfg; fatal on failure.  Returns their count. */
 int	master_listen(const struct wsconfig *, int *fds);
-/* The poll() loop; returns the exit status. */
+/* Log "listening on ADDR:PORT" for a listening socket. */
+void	master_log_listener(int);
+/* The poll() loop; returns the exit status.  Takes over the webroot. */
 int	master_run(struct wsconfig *, struct webroot *, int *fds, int nfds);
 
 #endif

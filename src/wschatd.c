@@ -1,9 +1,9 @@
 /*
  * wschatd: group chat over WebSocket.
  *
- * Start-up order: settings, logging, the web client, the listeners (all
- * while still root, if started as root), then the privilege drop, then
- * the master's poll() loop.
+ * Start-up order: settings, logging, the pid file, the web client, the
+ * listeners (all while still root, if started as root), then the
+ * privilege drop, then the master's poll() loop.
  */
 #include "config.h"
 
@@ -12,15 +12,39 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <libutil.h>
 
 #include <openssl/crypto.h>
 
 #include "conf.h"
 #include "log.h"
 #include "master.h"
+#include "notify.h"
 #include "privsep.h"
 #include "title.h"
 #include "webroot.h"
+
+/* -n: check everything that start-up would read, and say so. */
+static int
+check_config(const struct wsconfig *cfg)
+{
+	struct privsep_user	 pu;
+	struct webroot		*wr;
+	char			 err[CONFIG_ERRLEN];
+
+	if ((wr = webroot_load(cfg->webroot, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "wschatd: %s\n", err);
+		return 1;
+	}
+	webroot_free(wr);
+	if (privsep_lookup(cfg->user, &pu) == -1) {
+		fprintf(stderr, "wschatd: user %s does not exist\n", cfg->user);
+		return 1;
+	}
+	printf("wschatd: configuration %s%s is good\n", cfg->config_path,
+	    access(cfg->config_path, F_OK) == 0 ? "" : " (absent: defaults)");
+	return 0;
+}
 
 int
 main(int argc, char *argv[], char *envp[])
@@ -28,8 +52,10 @@ main(int argc, char *argv[], char *envp[])
 	static struct wsconfig	 cfg;
 	struct privsep_user	 pu;
 	struct webroot		*wr;
+	struct pidfh		*pfh = NULL;
+	pid_t			 other;
 	char			 err[CONFIG_ERRLEN];
-	int			 lfd[MAX_LISTEN], nl, rc;
+	int			 lfd[MAX_LISTEN], nl, i, rc;
 
 	switch (config_args(&cfg, argc, argv, err, sizeof(err))) {
 	case CONFIG_EXIT:
@@ -43,6 +69,9 @@ main(int argc, char *argv[], char *envp[])
 		fprintf(stderr, "wschatd: %s\n", err);
 		return 1;
 	}
+	if (cfg.check_only)
+		return check_config(&cfg);
+
 	title_init(argc, argv, envp);
 	/* Initialise OpenSSL once, here: workers then share it and never
 	 * read its configuration file themselves. */
@@ -50,11 +79,29 @@ main(int argc, char *argv[], char *envp[])
 		fatalx("OpenSSL initialisation failed");
 	log_init(cfg.foreground, cfg.debug);
 
+	if (cfg.pidfile[0] != '\0' &&
+	    (pfh = pidfile_open(cfg.pidfile, 0644, &other)) == NULL) {
+		if (errno == EEXIST)
+			fatalx("already running as pid %d (pid file %s)",
+			    (int)other, cfg.pidfile);
+		fatal("pid file %s", cfg.pidfile);
+	}
+
 	if ((wr = webroot_load(cfg.webroot, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	log_info("web client: %zu files, %zu bytes from %s", wr->n, wr->bytes,
 	    cfg.webroot);
-	nl = master_listen(&cfg, lfd);
+
+	notify_open();
+	if ((nl = notify_listen_fds(lfd, MAX_LISTEN)) == -1)
+		fatalx("socket activation failed");
+	if (nl > 0) {
+		log_info("socket activation: %d listener%s", nl,
+		    nl > 1 ? "s" : "");
+		for (i = 0; i < nl; i++)
+			master_log_listener(lfd[i]);
+	} else
+		nl = master_listen(&cfg, lfd);
 
 	if (geteuid() == 0) {
 		if (privsep_lookup(cfg.user, &pu) == -1)
@@ -67,9 +114,15 @@ main(int argc, char *argv[], char *envp[])
 
 	if (!cfg.foreground && daemon(0, 0) == -1)
 		fatal("daemon");
+	if (pfh != NULL && pidfile_write(pfh) == -1)
+		fatal("pid file %s", cfg.pidfile);
 
+	/* The master owns wr from here on (SIGHUP replaces it). */
 	rc = master_run(&cfg, wr, lfd, nl);
-	webroot_free(wr);
+	/* After the drop this may fail; a stale file is not locked and is
+	 * taken over by the next start. */
+	if (pfh != NULL)
+		pidfile_remove(pfh);
 	config_free(&cfg);
 	return rc;
 }

@@ -278,17 +278,23 @@ class Daemon:
         if self.proc is None or self.stopped:
             return
         self.stopped = True
+        status = None
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(STOP_TIMEOUT)
+                status = self.proc.wait(STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+                status = "no exit within %ss of SIGTERM" % STOP_TIMEOUT
         if self._thread is not None:
             # Workers may still hold the pipe for a moment.
             self._thread.join(STOP_TIMEOUT)
         self.check_sanitizers()
+        # A daemon still running at the end must shut down cleanly.
+        if status is not None and status != 0:
+            raise AssertionError("wschatd exit status after SIGTERM: %s\n%s"
+                                 % (status, self.stderr()))
 
     def check_sanitizers(self):
         text = self.stderr()
