@@ -23,6 +23,7 @@ import json
 import os
 import pwd
 import re
+import shutil
 import signal
 import socket
 import struct
@@ -47,6 +48,8 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 BINARY = os.environ.get("WSCHATD", os.path.join(REPO, "src", "wschatd"))
 WEBROOT = os.environ.get("WSCHATD_WEBROOT", os.path.join(REPO, "data", "www"))
 VERBOSE = bool(os.environ.get("WSCHATD_VERBOSE"))
+# WSCHATD_VALGRIND=1: run every daemon under valgrind's memcheck.
+VALGRIND = bool(os.environ.get("WSCHATD_VALGRIND"))
 
 # Generous: the daemon may run under AddressSanitizer on a small machine.
 START_TIMEOUT = 10.0
@@ -200,6 +203,18 @@ class Daemon:
         self.argv = [BINARY] + list(argv)
         if user:
             self.argv += privilege_args()
+        self.vgdir = None
+        if VALGRIND:
+            # memcheck follows every fork: one log per process, written
+            # by workers after the privilege drop, hence a sticky dir.
+            self.vgdir = tempfile.mkdtemp(prefix="wschatd-vg-")
+            os.chmod(self.vgdir, 0o1777)
+            self.argv = ["valgrind", "-q", "--tool=memcheck", "--vgdb=no",
+                         "--error-exitcode=99", "--leak-check=full",
+                         "--show-leak-kinds=definite",
+                         "--errors-for-leak-kinds=definite",
+                         "--log-file=%s/vg.%%p.log" % self.vgdir,
+                         "--"] + self.argv
         self.proc = None
         self.host = None
         self.port = None
@@ -291,10 +306,25 @@ class Daemon:
             # Workers may still hold the pipe for a moment.
             self._thread.join(STOP_TIMEOUT)
         self.check_sanitizers()
+        self.check_valgrind()
         # A daemon still running at the end must shut down cleanly.
         if status is not None and status != 0:
             raise AssertionError("wschatd exit status after SIGTERM: %s\n%s"
                                  % (status, self.stderr()))
+
+    def check_valgrind(self):
+        """With -q, memcheck writes a process's log only to report errors."""
+        if self.vgdir is None:
+            return
+        reports = []
+        for name in sorted(os.listdir(self.vgdir)):
+            with open(os.path.join(self.vgdir, name)) as f:
+                text = f.read()
+            if text.strip():
+                reports.append("%s:\n%s" % (name, text))
+        shutil.rmtree(self.vgdir, True)
+        if reports:
+            raise AssertionError("valgrind reports:\n" + "\n".join(reports))
 
     def check_sanitizers(self):
         text = self.stderr()
