@@ -19,24 +19,28 @@ io_nonblock(int fd)
 	return fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
+int
+io_failed(void)
+{
+	if (errno == EINTR)
+		return IO_RETRY;
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return IO_AGAIN;
+	return IO_ERROR;
+}
+
 ssize_t
 io_read(int fd, struct bbuf *b, size_t max)
 {
 	uint8_t	*w;
 	ssize_t	 n;
+	int	 rc;
 
 	if ((w = bbuf_reserve(b, max)) == NULL)
 		return IO_ERROR;
-	for (;;) {
-		n = read(fd, w, max);
-		if (n >= 0)
-			break;
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return IO_AGAIN;
-		return IO_ERROR;
-	}
+	while ((n = read(fd, w, max)) == -1)
+		if ((rc = io_failed()) != IO_RETRY)
+			return rc;
 	bbuf_commit(b, (size_t)n);
 	return n;
 }
@@ -45,15 +49,14 @@ int
 io_flush(int fd, struct bbuf *b)
 {
 	ssize_t	 n;
+	int	 rc;
 
 	while (bbuf_size(b) > 0) {
 		n = send(fd, bbuf_head(b), bbuf_size(b), MSG_NOSIGNAL);
 		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return IO_AGAIN;
-			return IO_ERROR;
+			if ((rc = io_failed()) != IO_RETRY)
+				return rc;
+			continue;
 		}
 		bbuf_consume(b, (size_t)n);
 	}

@@ -1,6 +1,5 @@
 #include "config.h"
 
-#include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -45,7 +44,7 @@ ipc_send(int fd, uint16_t type, uint16_t flags, const void *p, size_t len)
 	struct ipc_hdr	 h;
 	struct iovec	 iov[2];
 	struct msghdr	 msg;
-	ssize_t		 n;
+	int		 rc;
 
 	if (len > UINT32_MAX)
 		return IO_ERROR;
@@ -59,33 +58,21 @@ ipc_send(int fd, uint16_t type, uint16_t flags, const void *p, size_t len)
 	memset(&msg, 0, sizeof(msg));
 	msg.msg_iov = iov;
 	msg.msg_iovlen = len > 0 ? 2 : 1;
-	for (;;) {
-		n = sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n >= 0)
-			return 0;
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return IO_AGAIN;
-		return IO_ERROR;
-	}
+	while (sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) == -1)
+		if ((rc = io_failed()) != IO_RETRY)
+			return rc;
+	return 0;
 }
 
 int
 ipc_recv(int fd, void *buf, size_t bufsz, struct ipc_msg *m)
 {
 	ssize_t	 n;
+	int	 rc;
 
-	for (;;) {
-		n = recv(fd, buf, bufsz, MSG_DONTWAIT | MSG_TRUNC);
-		if (n >= 0)
-			break;
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return IO_AGAIN;
-		return IO_ERROR;
-	}
+	while ((n = recv(fd, buf, bufsz, MSG_DONTWAIT | MSG_TRUNC)) == -1)
+		if ((rc = io_failed()) != IO_RETRY)
+			return rc;
 	if (n == 0)
 		return 0;
 	if ((size_t)n > bufsz || ipc_parse(buf, (size_t)n, m) == -1)

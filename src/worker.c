@@ -156,15 +156,16 @@ ipc_flushq(struct worker *w)
 {
 	struct ipc_hdr	 h;
 	ssize_t		 n;
+	int		 rc;
 
 	while (bbuf_size(&w->ipcq) >= sizeof(h)) {
 		memcpy(&h, bbuf_head(&w->ipcq), sizeof(h));
 		n = send(w->bfd, bbuf_head(&w->ipcq), sizeof(h) + h.len,
 		    MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n == -1) {
-			if (errno == EINTR)
+			if ((rc = io_failed()) == IO_RETRY)
 				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
+			if (rc == IO_ERROR)
 				w->broker_eof = 1;
 			return;
 		}
