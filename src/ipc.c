@@ -19,11 +19,11 @@ ipc_parse(const void *buf, size_t n, struct ipc_msg *m)
 		return -1;
 	switch (h.type) {
 	case IPC_JOIN:
-	case IPC_MESSAGE:
 	case IPC_JOINED:
 		if (h.flags != 0)
 			return -1;
 		break;
+	case IPC_MESSAGE:
 	case IPC_FRAMES:
 		if (h.flags & ~IPC_F_MORE)
 			return -1;

@@ -14,7 +14,11 @@
 #define IPC_FRAMES	3	/* master -> worker: finished WebSocket frames */
 #define IPC_JOINED	4	/* master -> worker: the name the client joined as */
 
-/* IPC_FRAMES: the bytes go on in the next datagram (a frame is split). */
+/*
+ * IPC_FRAMES and IPC_MESSAGE: the bytes go on in the next datagram.  A
+ * datagram must fit the socket's send buffer, so anything larger than
+ * IPC_CHUNK travels in pieces.
+ */
 #define IPC_F_MORE	0x0001
 
 struct ipc_hdr {

@@ -51,6 +51,7 @@ struct client {
 	size_t		 batch_off;	/* where its part of this round's batch starts */
 	struct qent	*qhead, *qtail;
 	size_t		 qbytes;
+	struct bbuf	 part;		/* a message arriving in pieces */
 	char		 peer[64];
 };
 
@@ -78,8 +79,8 @@ static struct {
 	int64_t		 accept_resume;	/* mono ms; 0 when accepting */
 } M;
 
-/* Large enough for any message a worker may send. */
-static uint8_t	ipcbuf[sizeof(struct ipc_hdr) + MAX_MAX_TEXT + 1024];
+/* One datagram from a worker; longer messages come in pieces. */
+static uint8_t	ipcbuf[sizeof(struct ipc_hdr) + IPC_CHUNK];
 
 static void	client_drop(uint32_t, const char *);
 
@@ -220,7 +221,8 @@ enqueue(uint32_t cid, struct rbuf *r, size_t off)
 
 	if (c->fd == -1)
 		return;
-	if (c->qbytes + (r->len - off) > M.cfg->max_queue) {
+	/* The limit is on backlog: one item alone (a big welcome) passes. */
+	if (c->qbytes > 0 && c->qbytes + (r->len - off) > M.cfg->max_queue) {
 		log_info("client %s: dropped: output queue over %u bytes",
 		    c->peer, M.cfg->max_queue);
 		client_drop(cid, NULL);
@@ -313,6 +315,7 @@ client_drop(uint32_t cid, const char *why)
 	close(c->fd);
 	c->fd = -1;
 	queue_free(c);
+	bbuf_free(&c->part);
 	if (c->joined && !M.quit)
 		broker_leave(M.broker, cid, io_now_ms());
 	c->joined = 0;
@@ -343,8 +346,25 @@ client_read(uint32_t cid)
 			broker_join(M.broker, cid, m.data, m.len, io_now_ms());
 			break;
 		case IPC_MESSAGE:
-			broker_message(M.broker, cid, m.data, m.len,
-			    io_now_ms());
+			if (!(m.flags & IPC_F_MORE) && bbuf_size(&c->part) == 0) {
+				broker_message(M.broker, cid, m.data, m.len,
+				    io_now_ms());
+				break;
+			}
+			/* Reassemble, never past what a text may be. */
+			if (bbuf_size(&c->part) + m.len > M.cfg->max_text +
+			    IPC_CHUNK || bbuf_append(&c->part, m.data,
+			    m.len) == -1) {
+				client_drop(cid, "oversized message from worker");
+				kill(c->pid, SIGKILL);
+				return;
+			}
+			if (m.flags & IPC_F_MORE)
+				break;
+			broker_message(M.broker, cid,
+			    (const char *)bbuf_head(&c->part),
+			    bbuf_size(&c->part), io_now_ms());
+			bbuf_free(&c->part);
 			break;
 		default:
 			client_drop(cid, "unexpected message from worker");

@@ -376,6 +376,24 @@ class TestMaxText(ChatTestCase):
         await a.say("ok")
 
 
+class TestLongText(ChatTestCase):
+    # Texts larger than a worker-to-master datagram travel in pieces.
+    daemon_args = ["--max-text", "600000", "--max-message", "700000"]
+
+    async def test_long_text_round_trip(self):
+        a = await self.joined("alice")
+        b = await self.joined("bob")
+        await a.expect("join")
+        for n in (300000, 600000):
+            text = ("é" * (n // 2))
+            self.assertEqual(len(text.encode()), n)
+            await a.send_message(text)
+            self.assertEqual((await a.expect("message"))["text"], text)
+            self.assertEqual((await b.expect("message"))["text"], text)
+        await a.send_message("z" * 600001)
+        await a.expect_error("too_long")
+
+
 class TestRateLimit(ChatTestCase):
     daemon_args = ["--rate-limit", "5", "--rate-burst", "5"]
 

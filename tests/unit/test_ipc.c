@@ -126,6 +126,10 @@ START_TEST(test_parse_bad_flags)
 	ck_assert_int_eq(ipc_parse(b, n, &m), -1);
 	n = dgram(b, IPC_FRAMES, IPC_F_MORE | 0x100, 1, "x", 1);
 	ck_assert_int_eq(ipc_parse(b, n, &m), -1);
+	/* A long chat text travels in pieces. */
+	n = dgram(b, IPC_MESSAGE, IPC_F_MORE, 1, "x", 1);
+	ck_assert_int_eq(ipc_parse(b, n, &m), 0);
+	ck_assert_uint_eq(m.flags, IPC_F_MORE);
 }
 END_TEST
 
