@@ -9,16 +9,35 @@
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "log.h"
 
 static int	log_stderr = 1;
+static int	log_journal;	/* stderr is systemd's journal */
 static int	log_verbose;
+
+/* $JOURNAL_STREAM names stderr's device and inode when systemd connected
+ * it to the journal, which adds the name and pid itself. */
+static int
+stderr_is_journal(void)
+{
+	const char		*js = getenv("JOURNAL_STREAM");
+	struct stat		 st;
+	unsigned long long	 dev, ino;
+
+	if (js == NULL || sscanf(js, "%llu:%llu", &dev, &ino) != 2 ||
+	    fstat(STDERR_FILENO, &st) == -1)
+		return 0;
+	return (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
 
 void
 log_init(int foreground, int debug)
 {
 	log_stderr = foreground;
+	log_journal = foreground && stderr_is_journal();
 	log_verbose = debug;
 	if (!log_stderr)
 		openlog("wschatd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
@@ -50,7 +69,14 @@ vlog(int pri, const char *fmt, va_list ap, const char *err)
 	int	 saved = errno;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (log_stderr) {
+	if (log_journal) {
+		/* sd-daemon(3) priority prefix; the journal adds the rest. */
+		if (err != NULL)
+			fprintf(stderr, "<%d>%s: %s\n", pri, msg, err);
+		else
+			fprintf(stderr, "<%d>%s\n", pri, msg);
+		fflush(stderr);
+	} else if (log_stderr) {
 		const char *lvl = pri <= LOG_ERR ? "fatal: " :
 		    pri == LOG_WARNING ? "warning: " :
 		    pri == LOG_DEBUG ? "debug: " : "";

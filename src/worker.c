@@ -73,7 +73,8 @@ static void __attribute__((noreturn))
 worker_exit(struct worker *w, int code)
 {
 	close(w->cfd);
-	close(w->bfd);
+	if (w->bfd != -1)
+		close(w->bfd);
 	_exit(code);
 }
 
@@ -514,6 +515,14 @@ worker_main(const struct wsconfig *cfg, const struct webroot *wr, int cfd,
 			broker_dead_seen = 1;
 			broker_gone(&w);
 		}
+		if (w.state >= W_CLOSING && w.bfd != -1 &&
+		    bbuf_size(&w.ipcq) == 0) {
+			/* The WebSocket is closing: leave the room now, not
+			 * when the TCP connection is finally gone. */
+			close(w.bfd);
+			w.bfd = -1;
+			w.broker_eof = broker_dead_seen = 1;
+		}
 		if (w.state == W_DONE && bbuf_size(&w.out) == 0) {
 			/* All sent: shut our side, drain theirs briefly. */
 			shutdown(cfd, SHUT_WR);
@@ -527,7 +536,7 @@ worker_main(const struct wsconfig *cfg, const struct webroot *wr, int cfd,
 			pfd[0].events |= POLLIN;
 		if (bbuf_size(&w.out) > 0 && w.state != W_LINGER)
 			pfd[0].events |= POLLOUT;
-		pfd[1].fd = w.broker_eof ? -1 : bfd;
+		pfd[1].fd = w.broker_eof ? -1 : w.bfd;
 		pfd[1].events = 0;
 		if (bbuf_size(&w.out) < WORKER_OUT_HIGH)
 			pfd[1].events |= POLLIN;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <libutil.h>
+#include <sys/resource.h>
 
 #include <openssl/crypto.h>
 
@@ -23,6 +24,25 @@
 #include "privsep.h"
 #include "title.h"
 #include "webroot.h"
+
+/*
+ * The master holds one descriptor per client and the default soft limit
+ * is often 1024: take what the hard limit allows.
+ */
+static void
+raise_fd_limit(void)
+{
+	struct rlimit	 rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		log_warn("setrlimit RLIMIT_NOFILE");
+	else
+		log_debug("descriptor limit raised to %llu",
+		    (unsigned long long)rl.rlim_cur);
+}
 
 /* -n: check everything that start-up would read, and say so. */
 static int
@@ -92,6 +112,7 @@ main(int argc, char *argv[], char *envp[])
 	log_info("web client: %zu files, %zu bytes from %s", wr->n, wr->bytes,
 	    cfg.webroot);
 
+	raise_fd_limit();
 	notify_open();
 	if ((nl = notify_listen_fds(lfd, MAX_LISTEN)) == -1)
 		fatalx("socket activation failed");

@@ -35,6 +35,21 @@ class ProcessTestCase(ChatTestCase):
         await async_wait_until(lambda: self.daemon.worker_for(port), WAIT)
         return self.daemon.worker_for(port)
 
+    async def settled_fd_count(self, quiet=1.0, timeout=WAIT):
+        """The master's descriptor count once it has stopped changing for
+        a while (a worker can be gone before the master has closed its
+        broker socket)."""
+        last, since = fd_count(self.daemon.pid), time.monotonic()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+            now = fd_count(self.daemon.pid)
+            if now != last:
+                last, since = now, time.monotonic()
+            elif time.monotonic() - since >= quiet:
+                break
+        return last
+
     async def assert_no_zombies(self, timeout=WAIT):
         ok = await async_wait_until(lambda: not self.daemon.zombies(),
                                     timeout)
@@ -183,7 +198,7 @@ class TestWorkers(ProcessTestCase):
         await c.join("warmup")
         await c.close()
         await self.wait_children(0)
-        base = fd_count(self.daemon.pid)
+        base = await self.settled_fd_count()
         for i in range(200):
             c = await ChatClient.connect(self.daemon)
             if i % 4 == 3:
