@@ -315,6 +315,11 @@ class TestSlowClient(ProcessTestCase):
                     break
                 self.assertEqual(ev, {"type": "leave", "id": ev["id"],
                                       "ts": ev["ts"], "name": "slow"})
+            # lockstep with the reader too: only the silent client may
+            # fall behind, however slowly this process runs
+            ok = await async_wait_until(lambda: len(got) > i or task.done(),
+                                        60)
+            self.assertTrue(ok)
         await asyncio.wait_for(task, 60)
         self.assertEqual(left, ["slow"])
         self.assertEqual([t[:5] for t in got], ["%05d" % i for i in range(n)])
