@@ -456,6 +456,9 @@ broker_gone(struct worker *w)
 		    SHUTDOWN_CLOSE_MS);
 		break;
 	case W_HTTP:
+		/* An idle keep-alive connection has nothing to finish. */
+		if (bbuf_size(&w->in) == 0 && bbuf_size(&w->out) == 0)
+			worker_exit(w, 0);
 		w->state = W_DONE;
 		break;
 	}
