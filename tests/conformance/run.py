@@ -24,6 +24,7 @@ import threading
 import time
 import traceback
 
+sys.dont_write_bytecode = True     # keep the source tree clean
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
@@ -131,11 +132,24 @@ def main():
     ap.add_argument("--list", action="store_true", help="list the cases")
     ap.add_argument("--markdown", action="store_true",
                     help="with --list: the README table")
+    ap.add_argument("--write-readme", action="store_true",
+                    help="replace the case table in README with the "
+                    "case list")
     ap.add_argument("-j", "--jobs", type=int, default=4,
                     help="cases run at once per daemon (default 4)")
     ap.add_argument("-v", "--verbose", action="store_true",
                     help="show each case's duration")
     args = ap.parse_args()
+
+    if args.write_readme:
+        with open(README, encoding="utf-8") as f:
+            text = f.read()
+        head, rest = text.split(TABLE_BEGIN, 1)
+        tail = rest.split(TABLE_END, 1)[1]
+        with open(README, "w", encoding="utf-8") as f:
+            f.write(head + TABLE_BEGIN + "\n\n" + markdown_table(CASES) +
+                    "\n" + TABLE_END + tail)
+        return 0
 
     selected = select(args.k)
     if args.list:

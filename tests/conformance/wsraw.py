@@ -247,6 +247,7 @@ class Client:
             for p in pieces:
                 cut += fragments(p, chunks)
             pieces = cut
+        self.sock.settimeout(self.timeout)
         try:
             for i, p in enumerate(pieces):
                 if i and delay:
@@ -255,6 +256,9 @@ class Client:
         except (BrokenPipeError, ConnectionResetError):
             if not tolerate_reset:
                 raise Failure("connection reset by the server while sending")
+        except socket.timeout:
+            raise Failure("could not send within %ss (the server stopped "
+                          "reading)" % self.timeout)
 
     def _recv(self, deadline):
         left = deadline - time.monotonic()
