@@ -2,7 +2,7 @@
  *
  * Plain JavaScript, no dependencies, no build step.  Works under a strict
  * Content-Security-Policy (no inline scripts, styles or handlers).
- * Protocol: see PROTOCOL.md ("wschatd chat protocol, version 1").
+ * Protocol: see doc/protocol.md (the wschatd chat protocol, version 1).
  *
  * Security rule for this file: user supplied data (names, message texts,
  * server error messages) is only ever inserted with textContent or
@@ -14,6 +14,7 @@
   var MAX_TEXT_BYTES = 4096;        /* protocol default text limit */
   var NAME_MAX_CODEPOINTS = 32;
   var BACKOFF_BASE_MS = 500;
+  var BACKOFF_FACTOR = 1.6;         /* 0.5 s, 0.8 s, 1.3 s, 2 s, 3.3 s … 15 s */
   var BACKOFF_MAX_MS = 15000;
   var STABLE_CONNECTION_MS = 5000;  /* open this long => reset the backoff */
   var REJOIN_RETRIES = 5;           /* name_taken retries after a reconnect */
@@ -54,7 +55,9 @@
     nameInput: $('name-input'),
     nameError: $('name-error'),
     nameSubmit: $('name-submit'),
-    nameConnText: $('name-conn-text')
+    nameConnText: $('name-conn-text'),
+    connBanner: $('conn-banner'),
+    connBannerText: $('conn-banner-text')
   };
   els.statusText = els.status.querySelector('.status-text');
   els.usersToggleCount = els.usersToggle.querySelector('.users-toggle-count');
@@ -250,7 +253,7 @@
 
   function scheduleReconnect() {
     clearReconnectTimers();
-    var base = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * Math.pow(2, state.attempt));
+    var base = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * Math.pow(BACKOFF_FACTOR, state.attempt));
     var delay = Math.min(BACKOFF_MAX_MS, Math.round(base * (0.75 + Math.random() * 0.5)));
     state.attempt++;
     state.reconnectAt = Date.now() + delay;
@@ -319,6 +322,21 @@
       state.conn === 'connecting' ? 'Connecting to server…' :
       state.conn === 'disconnected' ? 'Disconnected. Check your network.' :
       label;
+    renderBanner();
+  }
+
+  /* Above the composer, while a chat that was joined is cut off. */
+  function renderBanner() {
+    var lost = !state.joined && state.autoRejoin && state.everOpened;
+    var text = '';
+    if (lost) {
+      text = state.conn === 'connected' ? 'Connection is back. Rejoining…' :
+        state.conn === 'disconnected' ? 'You’re offline. Waiting for the network…' :
+        'Connection lost. Reconnecting… Anything you type is kept and can be sent once you’re back.';
+    }
+    els.connBanner.hidden = !lost;
+    if (els.connBannerText.textContent !== text) els.connBannerText.textContent = text;
+    els.connBanner.setAttribute('data-state', state.conn);
   }
 
   /* ------------------------------------------------------------------ */

@@ -3,7 +3,7 @@
  * Browser tests of the wschatd web client (data/www).
  *
  * playwright-core drives Debian's /usr/bin/chromium (headless) against the
- * real daemon, started here on 127.0.0.1 with a kernel-chosen port.  Every
+ * real daemon: one per test, on 127.0.0.1 with a kernel-chosen port.  Every
  * browser context is a separate user with its own storage.  Screenshots of
  * the desktop and phone layouts in both themes go to
  * tests/browser/artifacts/ under the current directory (the build dir).
@@ -14,16 +14,17 @@
  *   CHROMIUM         the browser (default /usr/bin/chromium)
  *   CI=true          a missing browser or playwright-core fails, not skips
  *   BROWSER_TESTS    comma separated substrings: run only matching tests
- *   WSCHATD_VERBOSE  print the daemon's stderr after every test
+ *   BROWSER_JOBS     tests run at once (default 2; each has its own daemon)
+ *   WSCHATD_VERBOSE  print the daemon's stderr when a test fails
  *
  * Exit status: 0 all passed, 1 some failed, 77 skipped, 99 hard error.
  * Only processes started here are stopped, by pid.
  */
 
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
 const { spawn } = require('child_process');
+const { AsyncLocalStorage } = require('async_hooks');
 
 const HERE = __dirname;
 const REPO = path.resolve(HERE, '..', '..');
@@ -35,8 +36,9 @@ const ARTIFACTS = path.resolve(process.cwd(), 'tests', 'browser', 'artifacts');
 const VERBOSE = !!process.env.WSCHATD_VERBOSE;
 const ONLY = (process.env.BROWSER_TESTS || '').split(',').map(s => s.trim()).filter(Boolean);
 
-const TEST_TIMEOUT_MS = 25000;     /* one test */
-const SUITE_TIMEOUT_MS = 110000;   /* the whole run, a last resort */
+const JOBS = Math.max(1, Number(process.env.BROWSER_JOBS) || 2);
+const TEST_TIMEOUT_MS = 40000;     /* one test */
+const SUITE_TIMEOUT_MS = 150000;   /* the whole run, a last resort */
 const WAIT_MS = 8000;              /* one expectation in the page */
 const START_TIMEOUT_MS = 10000;    /* daemon start (may run under ASan) */
 const STOP_TIMEOUT_MS = 6000;      /* daemon stop: it waits 1.5 s for workers */
@@ -52,11 +54,15 @@ function skipOrFail(why) {
   process.exit(77);
 }
 
+/* playwright-core from tests/browser/node_modules next to this file, or
+ * from $NODE_PATH (e.g. for make distcheck, whose tree has no node_modules). */
 let pw;
+let pwDir;
 try {
-  pw = require(path.join(HERE, 'node_modules', 'playwright-core'));
+  pwDir = path.dirname(require.resolve('playwright-core/package.json', { paths: [HERE] }));
+  pw = require(pwDir);
 } catch (e) {
-  skipOrFail('playwright-core is not installed (npm ci --prefix ' + HERE + '): ' + e.message);
+  skipOrFail('playwright-core is not installed (npm ci --prefix ' + HERE + '): ' + e.message.split('\n')[0]);
 }
 try {
   fs.accessSync(CHROMIUM, fs.constants.X_OK);
@@ -92,6 +98,10 @@ function show(v) {
   return s && s.length > 300 ? s.slice(0, 300) + '…(' + s.length + ' chars)' : s;
 }
 
+function indent(text, prefix) {
+  return String(text).replace(/\n$/, '').split('\n').map(l => '#   ' + (prefix || '') + l).join('\n');
+}
+
 function withTimeout(promise, ms, what) {
   let timer;
   return Promise.race([
@@ -112,7 +122,8 @@ function userArgs() {
 /* ------------------------------------------------------------------ */
 /* the daemon                                                          */
 
-const allDaemons = new Set();
+const allDaemons = new Set();      /* running */
+const finishedDaemons = [];        /* stopped: their stderr is checked at the end */
 
 class Daemon {
   constructor(extra) {
@@ -148,6 +159,7 @@ class Daemon {
     this.proc = proc;
     allDaemons.add(this);
     proc.stderr.setEncoding('utf8');
+    this.closed = new Promise(resolve => proc.once('close', resolve));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         fail(new Error('wschatd did not report its port within ' + START_TIMEOUT_MS + ' ms'));
@@ -174,6 +186,7 @@ class Daemon {
       proc.on('exit', (code, signal) => {
         this.exited = { code, signal };
         allDaemons.delete(this);
+        finishedDaemons.push(this);
         fail(new Error('wschatd exited during start (' + (signal || code) + ')'));
       });
     });
@@ -218,7 +231,15 @@ class Daemon {
 /* the browser                                                         */
 
 let browser = null;
-const pageProblems = [];   /* uncaught exceptions, CSP violations, console errors */
+/* The running test: its log lines and the problems its pages report
+ * (uncaught exceptions, CSP violations, console errors). */
+const current = new AsyncLocalStorage();
+
+function log(line) {
+  const t = current.getStore();
+  if (t) t.lines.push('# ' + line);
+  else console.log('# ' + line);
+}
 
 const DESKTOP = { viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 };
 const PHONE = {
@@ -241,20 +262,25 @@ async function launchBrowser() {
 }
 
 async function newContext(opts) {
-  const ctx = await browser.newContext(Object.assign({ locale: 'en-US' }, DESKTOP, opts || {}));
+  /* Reduced motion: no entry animations to wait for (the look is the same). */
+  const ctx = await browser.newContext(Object.assign({ locale: 'en-US', reducedMotion: 'reduce' },
+    DESKTOP, opts || {}));
   ctx.setDefaultTimeout(WAIT_MS);
   return ctx;
 }
 
 function watchPage(page, label) {
-  page.on('pageerror', err => pageProblems.push(label + ': uncaught ' + err.message));
+  const t = current.getStore();
+  const problems = t ? t.problems : [];
+  page.on('pageerror', err => problems.push(label + ': uncaught ' + err.message));
   page.on('console', msg => {
     const text = msg.text();
+    const where = (msg.location() && msg.location().url) || '';
     if (msg.type() === 'error' && !/WebSocket connection to .* failed/.test(text) &&
-        !/ERR_CONNECTION_REFUSED/.test(text) && !/favicon/.test(text)) {
-      pageProblems.push(label + ': console error: ' + text);
+        !/ERR_CONNECTION_REFUSED/.test(text) && !/favicon\.ico$/.test(where)) {
+      problems.push(label + ': console error: ' + text);
     }
-    if (/Content.Security.Policy/i.test(text)) pageProblems.push(label + ': CSP: ' + text);
+    if (/Content.Security.Policy/i.test(text)) problems.push(label + ': CSP: ' + text);
   });
 }
 
@@ -274,7 +300,7 @@ async function openChat(daemon, name, opts) {
 async function joinAs(page, name) {
   await page.waitForSelector('#name-input', { state: 'visible' });
   await page.fill('#name-input', name);
-  await page.click('#name-submit');
+  await page.press('#name-input', 'Enter');
 }
 
 async function waitJoined(page, name) {
@@ -413,15 +439,15 @@ async function openPuppets(daemon) {
 /* ------------------------------------------------------------------ */
 /* the tests                                                           */
 
+/* Every test gets a daemon of its own, started with `args` (null: none),
+ * so tests can run at once without seeing each other's users. */
 const tests = [];
-function test(name, fn) { tests.push({ name, fn }); }
+function test(name, fn, args) { tests.push({ name, fn, args: args === undefined ? [] : args }); }
 
-let shared = null;   /* the daemon most tests share */
-
-test('the page loads under the CSP and every control has an accessible name', async () => {
-  const u = await openChat(shared, 'lab', { join: false });
+test('the page loads under the CSP and every control has an accessible name', async d => {
+  const u = await openChat(d, 'lab', { join: false });
   try {
-    const resp = await u.page.request.get(shared.base);
+    const resp = await u.page.request.get(d.base);
     assert(/default-src 'self'/.test(resp.headers()['content-security-policy'] || ''),
       'the daemon sends a Content-Security-Policy with the page');
     /* Only same-origin resources. */
@@ -457,10 +483,10 @@ test('the page loads under the CSP and every control has an accessible name', as
   }
 });
 
-test('two users chat both ways; own messages set apart; local time; focus stays; Enter and Shift+Enter', async () => {
+test('two users chat both ways; own messages set apart; local time; focus stays; Enter and Shift+Enter', async d => {
   /* Two different time zones: the same event shows each reader's local time. */
-  const alice = await openChat(shared, 'alice', { context: { timezoneId: 'Asia/Tokyo' } });
-  const bob = await openChat(shared, 'bob', { context: { timezoneId: 'America/New_York' } });
+  const alice = await openChat(d, 'alice', { context: { timezoneId: 'Asia/Tokyo' } });
+  const bob = await openChat(d, 'bob', { context: { timezoneId: 'America/New_York' } });
   try {
     await say(alice.page, 'hi bob, how are you?');
     await waitForMessage(bob.page, 'alice', 'hi bob, how are you?');
@@ -512,12 +538,12 @@ test('two users chat both ways; own messages set apart; local time; focus stays;
   }
 });
 
-test('join and leave notices; the user list and its count follow', async () => {
-  const carol = await openChat(shared, 'carol');
+test('join and leave notices; the user list and its count follow', async d => {
+  const carol = await openChat(d, 'carol');
   let dave = null;
   try {
     await waitForUsers(carol.page, ['carol']);
-    dave = await openChat(shared, 'Dave');
+    dave = await openChat(d, 'Dave');
     await waitForNotice(carol.page, 'Dave joined');
     await waitForUsers(carol.page, ['carol', 'Dave']);
     await waitForUsers(dave.page, ['carol', 'Dave']);
@@ -534,9 +560,9 @@ test('join and leave notices; the user list and its count follow', async () => {
   }
 });
 
-test('a duplicate name is refused visibly and the user can pick another', async () => {
-  const erin = await openChat(shared, 'Erin');
-  const other = await openChat(shared, 'x', { join: false });
+test('a duplicate name is refused visibly and the user can pick another', async d => {
+  const erin = await openChat(d, 'Erin');
+  const other = await openChat(d, 'x', { join: false });
   try {
     for (const dup of ['Erin', '  eRIN ']) {
       await joinAs(other.page, dup);
@@ -566,14 +592,14 @@ test('a duplicate name is refused visibly and the user can pick another', async 
   }
 });
 
-test('markup in names and messages shows as text and never runs; only http(s) links are clickable', async () => {
-  const evilName = '<img src=x onerror=window.__pwned=1>';
+test('markup in names and messages shows as text and never runs; only http(s) links are clickable', async d => {
+  const evilName = '<img src=x onerror=__pwned=1>';   /* 29 of 32 */
   const evilText = '<script>window.__pwned=2</script><b>bold</b><img src=x onerror="window.__pwned=3">' +
     ' <a href="javascript:window.__pwned=4">click</a> &amp; &lt;';
   const linkText = 'see https://example.org/docs?a=1&b=2, javascript:alert(1) ftp://example.org/f ' +
     'data:text/html,<b>x</b> and (http://example.com/x_(y)).';
-  const victim = await openChat(shared, 'victim');
-  const evil = await openChat(shared, evilName);
+  const victim = await openChat(d, 'victim');
+  const evil = await openChat(d, evilName);
   try {
     await say(evil.page, evilText);
     await say(evil.page, linkText);
@@ -607,9 +633,9 @@ test('markup in names and messages shows as text and never runs; only http(s) li
   }
 });
 
-test('a 4,000-character message and emoji with right-to-left text arrive intact', async () => {
-  const frank = await openChat(shared, 'frank');
-  const gina = await openChat(shared, 'gina 🌷');
+test('a 4,000-character message and emoji with right-to-left text arrive intact', async d => {
+  const frank = await openChat(d, 'frank');
+  const gina = await openChat(d, 'gina 🌷');
   try {
     let long = '';
     for (let i = 0; long.length < 4000; i++) long += 'word' + i + ' ';
@@ -645,8 +671,7 @@ test('a 4,000-character message and emoji with right-to-left text arrive intact'
   }
 });
 
-test('the history from the welcome is shown above the live messages', async () => {
-  const d = await new Daemon(['--history', '3']).start();
+test('the history from the welcome is shown above the live messages', async d => {
   let puppets = null;
   let reader = null;
   try {
@@ -674,12 +699,10 @@ test('the history from the welcome is shown above the live messages', async () =
   } finally {
     await closeUser(reader);
     if (puppets) await puppets.close();
-    await d.stop();
   }
-});
+}, ['--history', '3']);
 
-test('scrolling stays at the bottom unless the reader has scrolled up', async () => {
-  const d = await new Daemon().start();
+test('scrolling stays at the bottom unless the reader has scrolled up', async d => {
   let puppets = null;
   let reader = null;
   try {
@@ -722,7 +745,6 @@ test('scrolling stays at the bottom unless the reader has scrolled up', async ()
   } finally {
     await closeUser(reader);
     if (puppets) await puppets.close();
-    await d.stop();
   }
 });
 
@@ -733,30 +755,37 @@ test('the page reconnects and rejoins under the same name after the daemon resta
   let kim = null;
   try {
     jo = await openChat(d, 'Jo');
-    kim = await openChat(d, 'kim');
+    kim = await openChat(d, 'kim', { context: PHONE });
     await waitForUsers(jo.page, ['Jo', 'kim']);
     await say(jo.page, 'before the restart');
     await waitForMessage(kim.page, 'Jo', 'before the restart');
 
+    let t = Date.now();
     await d.stop();
+    log('daemon stopped in ' + (Date.now() - t) + ' ms');
     for (const u of [jo, kim]) {
       await u.page.waitForFunction(() => {
         const st = document.getElementById('status');
         return st.dataset.state === 'reconnecting' && /Reconnecting/.test(st.textContent);
       });
     }
+    assert(await jo.page.isVisible('#conn-banner'), 'a banner tells that the connection is lost');
     /* While disconnected the composer cannot send. */
     await jo.page.fill('#message-input', 'typed while offline');
     assert(await jo.page.isDisabled('#send-button'), 'send is disabled while disconnected');
     await fs.promises.mkdir(ARTIFACTS, { recursive: true });
     await jo.page.screenshot({ path: path.join(ARTIFACTS, 'desktop-light-reconnecting.png') });
+    await kim.page.screenshot({ path: path.join(ARTIFACTS, 'phone-light-reconnecting.png') });
 
     d = await new Daemon().start(port);
+    t = Date.now();
     for (const u of [jo, kim]) {
       await waitJoined(u.page, u.name);
+      log(u.name + ' rejoined ' + (Date.now() - t) + ' ms after the restart');
       await waitForUsers(u.page, ['Jo', 'kim']);
       await waitForNotice(u.page, 'You rejoined as ' + u.name);
     }
+    assert(!await jo.page.isVisible('#conn-banner'), 'the banner goes away when rejoined');
     /* The old conversation stays, the draft is kept and can be sent now. */
     assertEq(await jo.page.inputValue('#message-input'), 'typed while offline', 'the draft survives');
     assert(!await jo.page.isVisible('#name-overlay'), 'no name prompt after a restart');
@@ -769,14 +798,31 @@ test('the page reconnects and rejoins under the same name after the daemon resta
     await closeUser(kim);
     await d.stop();
   }
-});
+}, null);
 
-/* A conversation to look at: history from several people, then live. */
-async function screenshotScene(layout, theme) {
-  const d = await new Daemon().start();
+/* A conversation to look at: history from several people, then live.
+ * One scene per layout; both themes are shot from the same page. */
+async function screenshotScene(d, layout) {
+  const device = layout === 'phone' ? PHONE : DESKTOP;
+  const shots = [];
+  const shoot = async (page, file) => {
+    file = path.join(ARTIFACTS, file);
+    await page.screenshot({ path: file });
+    shots.push(file);
+    log('screenshot: ' + file);
+  };
+  const eachTheme = async (page, fn) => {
+    for (const theme of ['light', 'dark']) {
+      await page.emulateMedia({ colorScheme: theme });
+      await page.waitForFunction(t => matchMedia('(prefers-color-scheme: ' + t + ')').matches, theme);
+      await fn(theme);
+    }
+  };
   let puppets = null;
   let viewer = null;
+  let prompt = null;
   try {
+    await fs.promises.mkdir(ARTIFACTS, { recursive: true });
     puppets = await openPuppets(d);
     for (const n of ['Maya', 'Jonas', 'Priya', 'Sam']) await puppets.join(n);
     const script = [
@@ -791,12 +837,8 @@ async function screenshotScene(layout, theme) {
     ];
     for (const [who, text] of script) await puppets.say(who, text);
     await puppets.leave('Sam');
-    await puppets.join('Leo');
-    await puppets.leave('Leo');   /* frees the name for the viewer's turn below */
 
-    viewer = await openChat(d, 'Sam', {
-      context: Object.assign({ colorScheme: theme }, layout === 'phone' ? PHONE : DESKTOP)
-    });
+    viewer = await openChat(d, 'Sam', { context: device });
     await puppets.join('Leo');
     await waitForNotice(viewer.page, 'Leo joined');
     await puppets.say('Leo', 'Hi everyone 👋 just got my account set up.');
@@ -806,39 +848,33 @@ async function screenshotScene(layout, theme) {
     await puppets.say('Priya', 'Welcome aboard!');
     await waitForMessage(viewer.page, 'Priya', 'Welcome aboard!');
     await viewer.page.fill('#message-input', 'Sounds good');
-    await sleep(400);   /* let the entry animations finish */
-    await fs.promises.mkdir(ARTIFACTS, { recursive: true });
-    const file = path.join(ARTIFACTS, layout + '-' + theme + '.png');
-    await viewer.page.screenshot({ path: file });
-    console.log('# screenshot: ' + file);
+    await eachTheme(viewer.page, theme => shoot(viewer.page, layout + '-' + theme + '.png'));
 
     if (layout === 'phone') {
-      /* The user list as a drawer, and the name prompt. */
+      /* The user list is a drawer on phones. */
       await viewer.page.click('#users-toggle');
       await viewer.page.waitForSelector('#sidebar.open');
-      await sleep(350);
-      const users = path.join(ARTIFACTS, layout + '-' + theme + '-users.png');
-      await viewer.page.screenshot({ path: users });
-      console.log('# screenshot: ' + users);
+      await viewer.page.waitForFunction(() => {
+        const r = document.getElementById('sidebar').getBoundingClientRect();
+        return Math.abs(r.right - window.innerWidth) < 1;
+      });
+      await eachTheme(viewer.page, theme => shoot(viewer.page, layout + '-' + theme + '-users.png'));
     }
-    const fresh = await openChat(d, 'Sam', { context: Object.assign({ colorScheme: theme }, layout === 'phone' ? PHONE : DESKTOP), expectJoin: false });
-    await fresh.page.waitForFunction(() => /taken/.test(document.getElementById('name-error').textContent));
-    await sleep(300);
-    const prompt = path.join(ARTIFACTS, layout + '-' + theme + '-name.png');
-    await fresh.page.screenshot({ path: prompt });
-    console.log('# screenshot: ' + prompt);
-    await closeUser(fresh);
+
+    /* The name prompt, refusing a name in use. */
+    prompt = await openChat(d, 'Sam', { context: device, expectJoin: false });
+    await prompt.page.waitForFunction(() => /taken/.test(document.getElementById('name-error').textContent));
+    await eachTheme(prompt.page, theme => shoot(prompt.page, layout + '-' + theme + '-name.png'));
+    for (const f of shots) assert(fs.statSync(f).size > 10000, 'screenshot ' + f + ' looks empty');
   } finally {
+    await closeUser(prompt);
     await closeUser(viewer);
     if (puppets) await puppets.close();
-    await d.stop();
   }
 }
 
 for (const layout of ['desktop', 'phone']) {
-  for (const theme of ['light', 'dark']) {
-    test('screenshot: ' + layout + ' layout, ' + theme + ' theme', () => screenshotScene(layout, theme));
-  }
+  test('screenshots: ' + layout + ' layout, light and dark themes', d => screenshotScene(d, layout));
 }
 
 /* ------------------------------------------------------------------ */
@@ -866,60 +902,85 @@ async function main() {
   try {
     await launchBrowser();
     console.log('# ' + CHROMIUM + ' ' + browser.version() + ', playwright-core ' +
-      require(path.join(HERE, 'node_modules', 'playwright-core', 'package.json')).version);
-    shared = await new Daemon().start();
-    console.log('# wschatd ' + WSCHATD + ' on ' + shared.base + ', webroot ' + WEBROOT);
+      require(path.join(pwDir, 'package.json')).version + ' from ' + pwDir);
+    console.log('# wschatd ' + WSCHATD + ', webroot ' + WEBROOT + ', ' + JOBS + ' tests at once');
   } catch (e) {
     console.error('Bail out! ' + (e.stack || e.message));
     await cleanup();
     return 99;
   }
 
-  let n = 0;
-  for (const t of selected) {
-    n++;
+  /* Run JOBS tests at once; report them in order. */
+  async function runOne(t) {
     const started = Date.now();
-    pageProblems.length = 0;
+    const store = { lines: [], problems: [] };
     let error = null;
+    let d = null;
     try {
-      await withTimeout(Promise.resolve().then(t.fn), TEST_TIMEOUT_MS, t.name);
-      if (pageProblems.length) error = new AssertionError('problems in the page:\n  ' + pageProblems.join('\n  '));
+      await current.run(store, async () => {
+        if (t.args) d = await new Daemon(t.args).start();
+        await withTimeout(Promise.resolve(d).then(t.fn), TEST_TIMEOUT_MS, t.name);
+      });
+      if (store.problems.length) error = new AssertionError('problems in the page:\n  ' + store.problems.join('\n  '));
     } catch (e) {
       error = e;
     }
-    for (const d of [shared].concat(Array.from(allDaemons))) {
-      const report = d && d.sanitizerReport();
-      if (report && !error) error = new Error('sanitizer report from wschatd:\n' + report);
+    /* The daemon must have lived through the test and stop cleanly. */
+    if (d) {
+      const died = !d.alive();
+      const st = await d.stop().catch(e => ({ error: e }));
+      let why = died ? 'wschatd died during the test (' + show(d.exited) + ')' :
+        st && st.error ? st.error.message :
+          st && st.code !== 0 ? 'wschatd exited with ' + (st.signal || st.code) + ' after SIGTERM' : '';
+      if (why && !error) error = new Error(why + '\n--- wschatd stderr ---\n' + d.stderr);
+      if (error && VERBOSE) store.lines.push(indent(d.stderr, 'wschatd: '));
     }
-    if (shared && !shared.alive() && !error) error = new Error('the shared daemon died:\n' + shared.stderr);
-    const ms = Date.now() - started;
-    if (error) {
-      failed++;
-      console.log('not ok ' + n + ' - ' + t.name + ' (' + ms + ' ms)');
-      const text = error instanceof AssertionError ? error.message : (error.stack || String(error));
-      console.log(text.split('\n').map(l => '#   ' + l).join('\n'));
-    } else {
-      console.log('ok ' + n + ' - ' + t.name + ' (' + ms + ' ms)');
-    }
-    if (VERBOSE && shared) console.log(shared.stderr.split('\n').map(l => '#   wschatd: ' + l).join('\n'));
+    return { error, lines: store.lines, ms: Date.now() - started };
   }
-
-  if (shared) {
-    try {
-      const st = await shared.stop();
-      if (st && st.code !== 0) {
+  const results = new Array(selected.length);
+  let next = 0;
+  let reported = 0;
+  const report = () => {
+    while (reported < selected.length && results[reported]) {
+      const t = selected[reported];
+      const r = results[reported];
+      reported++;
+      if (r.lines.length) console.log(r.lines.join('\n'));
+      if (r.error) {
         failed++;
-        console.log('# wschatd exited with ' + (st.signal || st.code) + ' after SIGTERM');
+        console.log('not ok ' + reported + ' - ' + t.name + ' (' + r.ms + ' ms)');
+        let text = r.error instanceof AssertionError ? r.error.message : (r.error.stack || String(r.error));
+        text = text.replace(/\x1b\[[0-9;]*m/g, '');
+        console.log(text.split('\n').map(l => '#   ' + l).join('\n'));
+      } else {
+        console.log('ok ' + reported + ' - ' + t.name + ' (' + r.ms + ' ms)');
       }
-    } catch (e) {
-      failed++;
-      console.log('# ' + e.message);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(JOBS, selected.length) }, async () => {
+    while (next < selected.length) {
+      const i = next++;
+      results[i] = await runOne(selected[i]);
+      report();
+    }
+  }));
+
+  let problems = 0;
+  await cleanup();
+  /* No daemon may have reported memory errors or leaks (sanitizer builds). */
+  for (const d of finishedDaemons) {
+    /* The report is written just before the exit: read stderr to its end. */
+    await withTimeout(d.closed, 2000, 'stderr of wschatd').catch(() => {});
+    const report = d.sanitizerReport();
+    if (report) {
+      problems++;
+      console.log('# FAIL: sanitizer report from wschatd:\n' + indent(report));
     }
   }
-  await cleanup();
-  console.log('# ' + (selected.length - failed) + ' passed, ' + failed + ' failed in ' +
+  console.log('# ' + (selected.length - failed) + ' passed, ' + failed + ' failed' +
+    (problems ? ', ' + problems + ' problems with the daemon' : '') + ' in ' +
     ((Date.now() - t0) / 1000).toFixed(1) + ' s; artifacts in ' + ARTIFACTS);
-  return failed ? 1 : 0;
+  return failed || problems ? 1 : 0;
 }
 
 process.on('unhandledRejection', err => {
