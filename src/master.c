@@ -198,7 +198,9 @@ client_flush(uint32_t cid)
 		if (rc == IO_AGAIN)
 			return;
 		if (rc == IO_ERROR) {
-			client_drop(cid, "broker socket error");
+			/* A worker that has just exited is no news. */
+			client_drop(cid, errno == EPIPE || errno == ECONNRESET ?
+			    NULL : "broker socket error");
 			return;
 		}
 		q->off += n;
