@@ -24,7 +24,15 @@ void	 bbuf_commit(struct bbuf *, size_t);
 void	 bbuf_consume(struct bbuf *, size_t);
 void	 bbuf_reset(struct bbuf *);
 static inline size_t bbuf_size(const struct bbuf *b) { return b->len - b->off; }
-static inline uint8_t *bbuf_head(const struct bbuf *b) { return b->data + b->off; }
+/* Never NULL: an empty buffer that was never allocated has a valid head
+ * too (NULL + 0 is undefined behaviour). */
+static inline uint8_t *
+bbuf_head(const struct bbuf *b)
+{
+	static uint8_t	 empty[1];
+
+	return b->data != NULL ? b->data + b->off : empty;
+}
 
 /*
  * An immutable, reference-counted byte string: one formatted event frame
