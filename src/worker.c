@@ -162,7 +162,9 @@ ipc_flushq(struct worker *w)
 	int		 rc;
 
 	while (bbuf_size(&w->ipcq) >= sizeof(h)) {
-		memcpy(&h, bbuf_head(&w->ipcq), sizeof(h));
+		/* (data directly: the size check above rules out an empty,
+		 * unallocated buffer, which gcc cannot see through bbuf_head) */
+		memcpy(&h, w->ipcq.data + w->ipcq.off, sizeof(h));
 		n = send(w->bfd, bbuf_head(&w->ipcq), sizeof(h) + h.len,
 		    MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n == -1) {
