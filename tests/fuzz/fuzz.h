@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "buf.h"
+
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 /* An invariant: report it and abort, which libFuzzer records as a crash. */
@@ -22,6 +24,19 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 		abort();						\
 	}								\
 } while (0)
+
+/*
+ * The fuzzers' own buffers go through this, so that they never depend on
+ * what bbuf_head() does with a buffer that never held anything (it used
+ * to compute NULL + 0: see regressions/README).
+ */
+static inline const uint8_t *
+fz_head(const struct bbuf *b)
+{
+	static const uint8_t empty[1];
+
+	return b->data != NULL ? bbuf_head(b) : empty;
+}
 
 /* Consume structured values from the front of the input; zeros when dry. */
 struct fz {

@@ -384,7 +384,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		same_request(&r1, &r2);
 		same_request(&r1, &r3);
 	}
-	if (size <= 2048) {
+	if (size <= 512) {
 		rc2 = parse_incremental(buf, size, &rng, 1, &at, &r2);
 		FUZZ_CHECK(rc2 == rc);
 		if (rc > 0) {

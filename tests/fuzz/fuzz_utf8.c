@@ -106,7 +106,7 @@ check_decode(const uint8_t *p, size_t n, int valid)
 static void
 check_encode(const uint8_t *p, size_t n)
 {
-	uint8_t	 buf[4 * 64], *q;
+	uint8_t	 buf[4 * 64] = { 0 }, *q;
 	uint32_t cps[64], cp;
 	size_t	 ncp = 0, len = 0, i, l;
 
