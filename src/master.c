@@ -323,6 +323,39 @@ client_drop(uint32_t cid, const char *why)
 	c->joined = 0;
 }
 
+/* A worker that breaks the IPC protocol is not trusted any further. */
+static void
+client_evict(uint32_t cid, const char *why)
+{
+	client_drop(cid, why);
+	kill(M.cl[cid].pid, SIGKILL);
+}
+
+/* A chat text, whole or in IPC_CHUNK pieces; returns -1 if evicted. */
+static int
+client_message(uint32_t cid, const struct ipc_msg *m)
+{
+	struct client	*c = &M.cl[cid];
+
+	if (!(m->flags & IPC_F_MORE) && bbuf_size(&c->part) == 0) {
+		broker_message(M.broker, cid, m->data, m->len, io_now_ms());
+		return 0;
+	}
+	/* Never past what a text may be (one chunk of slack for a message
+	 * in flight while SIGHUP lowers max-text: the broker answers it). */
+	if (bbuf_size(&c->part) + m->len > M.cfg->max_text + IPC_CHUNK ||
+	    bbuf_append(&c->part, m->data, m->len) == -1) {
+		client_evict(cid, "oversized message from worker");
+		return -1;
+	}
+	if (m->flags & IPC_F_MORE)
+		return 0;
+	broker_message(M.broker, cid, (const char *)bbuf_head(&c->part),
+	    bbuf_size(&c->part), io_now_ms());
+	bbuf_free(&c->part);
+	return 0;
+}
+
 static void
 client_read(uint32_t cid)
 {
@@ -339,8 +372,7 @@ client_read(uint32_t cid)
 			return;
 		}
 		if (rc == IO_ERROR) {
-			client_drop(cid, "bad message from worker");
-			kill(c->pid, SIGKILL);
+			client_evict(cid, "bad message from worker");
 			return;
 		}
 		switch (m.type) {
@@ -348,29 +380,11 @@ client_read(uint32_t cid)
 			broker_join(M.broker, cid, m.data, m.len, io_now_ms());
 			break;
 		case IPC_MESSAGE:
-			if (!(m.flags & IPC_F_MORE) && bbuf_size(&c->part) == 0) {
-				broker_message(M.broker, cid, m.data, m.len,
-				    io_now_ms());
-				break;
-			}
-			/* Reassemble, never past what a text may be. */
-			if (bbuf_size(&c->part) + m.len > M.cfg->max_text +
-			    IPC_CHUNK || bbuf_append(&c->part, m.data,
-			    m.len) == -1) {
-				client_drop(cid, "oversized message from worker");
-				kill(c->pid, SIGKILL);
+			if (client_message(cid, &m) == -1)
 				return;
-			}
-			if (m.flags & IPC_F_MORE)
-				break;
-			broker_message(M.broker, cid,
-			    (const char *)bbuf_head(&c->part),
-			    bbuf_size(&c->part), io_now_ms());
-			bbuf_free(&c->part);
 			break;
 		default:
-			client_drop(cid, "unexpected message from worker");
-			kill(c->pid, SIGKILL);
+			client_evict(cid, "unexpected message from worker");
 			return;
 		}
 	}

@@ -129,31 +129,6 @@ ws_close(struct worker *w, uint16_t code, const char *why, int64_t wait_ms)
 	w->deadline = io_mono_ms() + wait_ms;
 }
 
-static void ipc_flushq(struct worker *);
-
-/* Queue a message for the master, in IPC_CHUNK pieces, and send what
- * the socket takes now. */
-static void
-ipc_queue(struct worker *w, uint16_t type, const void *p, size_t n)
-{
-	const uint8_t	*b = p;
-	struct ipc_hdr	 h;
-	size_t		 c;
-
-	do {
-		c = n > IPC_CHUNK ? IPC_CHUNK : n;
-		h.type = type;
-		h.flags = c < n ? IPC_F_MORE : 0;
-		h.len = (uint32_t)c;
-		if (bbuf_append(&w->ipcq, &h, sizeof(h)) == -1 ||
-		    bbuf_append(&w->ipcq, b, c) == -1)
-			nomem(w);
-		b += c;
-		n -= c;
-	} while (n > 0);
-	ipc_flushq(w);
-}
-
 static void
 ipc_flushq(struct worker *w)
 {
@@ -176,6 +151,39 @@ ipc_flushq(struct worker *w)
 		}
 		bbuf_consume(&w->ipcq, sizeof(h) + h.len);
 	}
+}
+
+/* Queue a message for the master, in IPC_CHUNK pieces, and send what
+ * the socket takes now. */
+static void
+ipc_queue(struct worker *w, uint16_t type, const void *p, size_t n)
+{
+	const uint8_t	*b = p;
+	struct ipc_hdr	 h;
+	size_t		 c;
+	int		 rc;
+
+	/* The usual case: nothing waiting, one datagram, sent at once. */
+	if (bbuf_size(&w->ipcq) == 0 && n <= IPC_CHUNK) {
+		if ((rc = ipc_send(w->bfd, type, 0, p, n)) == 0)
+			return;
+		if (rc == IO_ERROR) {
+			w->broker_eof = 1;
+			return;
+		}
+	}
+	do {
+		c = n > IPC_CHUNK ? IPC_CHUNK : n;
+		h.type = type;
+		h.flags = c < n ? IPC_F_MORE : 0;
+		h.len = (uint32_t)c;
+		if (bbuf_append(&w->ipcq, &h, sizeof(h)) == -1 ||
+		    bbuf_append(&w->ipcq, b, c) == -1)
+			nomem(w);
+		b += c;
+		n -= c;
+	} while (n > 0);
+	ipc_flushq(w);
 }
 
 /* A complete text message from the client. */
