@@ -80,7 +80,7 @@ access_addr_parse(const char *s, size_t n, struct access_addr *out)
 {
 	const char	*e, *c;
 
-	if (n == 0 || n > ADDR_INPUT_MAX)
+	if (n == 0 || n > ADDR_INPUT_MAX || memchr(s, '\0', n) != NULL)
 		return -1;
 	if (s[0] == '[') {
 		if ((e = memchr(s, ']', n)) == NULL)

@@ -396,7 +396,7 @@ process_http(struct worker *w)
 		bbuf_consume(&w->in, (size_t)rc);
 		http_parser_init(&w->hp);
 		if (w->state == W_HTTP)
-			w->deadline = io_mono_ms() + HTTP_REQUEST_TIMEOUT * 1000;
+			w->deadline = io_mono_ms() + (int64_t)w->cfg->request_timeout * 1000;
 	}
 }
 
@@ -513,7 +513,7 @@ worker_main(const struct wsconfig *cfg, const struct webroot *wr, int cfd,
 	w.bfd = bfd;
 	w.peer = peer;
 	w.state = W_HTTP;
-	w.deadline = io_mono_ms() + HTTP_REQUEST_TIMEOUT * 1000;
+	w.deadline = io_mono_ms() + (int64_t)cfg->request_timeout * 1000;
 	bbuf_init(&w.in);
 	bbuf_init(&w.out);
 	bbuf_init(&w.local);
