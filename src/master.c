@@ -338,7 +338,7 @@ perip_find(const struct access_addr *key)
 	return pp;
 }
 
-/* Count one more connection from key: 1, 0 if at the limit, -1 out of memory. */
+/* Count one more connection from key: 1, 0 at the limit, -1 no memory. */
 static int
 perip_take(const struct access_addr *key)
 {

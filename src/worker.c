@@ -588,7 +588,8 @@ process_http(struct worker *w)
 		bbuf_consume(&w->in, (size_t)rc);
 		http_parser_init(&w->hp);
 		if (w->state == W_HTTP)
-			w->deadline = io_mono_ms() + (int64_t)w->cfg->request_timeout * 1000;
+			w->deadline = io_mono_ms() +
+			    (int64_t)w->cfg->request_timeout * 1000;
 	}
 }
 

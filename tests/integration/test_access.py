@@ -34,7 +34,11 @@ class AccessTestCase(DaemonMixin, unittest.TestCase):
         req, _ = harness.upgrade_request(self.daemon.port, extra=extra)
         s.sendall(req)
         head, _ = harness.read_http_head(s)
-        status = harness.parse_http_head(head)[1]
+        version, status, reason, _ = harness.parse_http_head(head)
+        want = {101: "Switching Protocols", 400: "Bad Request",
+                403: "Forbidden", 429: "Too Many Requests"}
+        if status in want:
+            self.assertEqual(reason, want[status])
         if keep and status == 101:
             self.addCleanup(s.close)
         else:

@@ -1,4 +1,4 @@
-/* Unit tests of addresses, prefixes, X-Forwarded-For and Origin (src/access.c). */
+/* Unit tests of src/access.c: addresses, prefixes, X-Forwarded-For, Origin. */
 #include "config.h"
 
 #include <check.h>
