@@ -124,6 +124,39 @@ class TestPerAddress(LimitTestCase):
         self.assertEqual(get_status(d.port, "127.0.0.1"), 200)
 
 
+class TestPerAddressIPv6(unittest.TestCase):
+
+    def test_v6_counted(self):
+        try:
+            probe = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+            probe.bind(("::1", 0))
+            probe.close()
+        except OSError:
+            self.skipTest("no IPv6 loopback")
+        d = harness.Daemon(argv=["--foreground", "--listen", "[::1]:0",
+                                 "--webroot", harness.WEBROOT,
+                                 "--config", "/dev/null",
+                                 "--max-clients-per-ip", "1"])
+        d.start()
+        self.addCleanup(d.stop)
+
+        def conn():
+            s = socket.create_connection(("::1", d.port), timeout=SOON)
+            self.addCleanup(s.close)
+            return s
+
+        def status(s):
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: [::1]\r\n\r\n")
+            return harness.read_http_response(s).status
+        first = conn()
+        self.assertEqual(status(first), 200)    # kept alive: still counted
+        self.assertEqual(status(conn()), 429)
+        self.assertIn("client [::1]:", d.stderr())
+        first.close()
+        self.assertTrue(wait_until(lambda: status(conn()) == 200, SOON,
+                                   interval=0.2))
+
+
 class TestRequestTimeout(LimitTestCase):
     daemon_args = ["--request-timeout", "2"]
 
