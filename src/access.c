@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -338,6 +339,24 @@ access_origin_self(int tls, const char *host, size_t hlen, char *out,
 	if (r < 0 || (size_t)r >= sizeof(buf))
 		return -1;
 	return access_origin_norm(buf, (size_t)r, out, outlen);
+}
+
+int
+access_proto_tls(const char *s, size_t n)
+{
+	size_t	 b = n, e = n;
+
+	while (b > 0 && s[b - 1] != ',')
+		b--;
+	while (b < e && is_ows(s[b]))
+		b++;
+	while (e > b && is_ows(s[e - 1]))
+		e--;
+	if (e - b == 5 && strncasecmp(s + b, "https", 5) == 0)
+		return 1;
+	if (e - b == 4 && strncasecmp(s + b, "http", 4) == 0)
+		return 0;
+	return -1;
 }
 
 int

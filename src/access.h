@@ -72,6 +72,11 @@ int	access_origin_norm(const char *, size_t, char *, size_t);
  */
 int	access_origin_self(int tls, const char *host, size_t, char *, size_t);
 /*
+ * X-Forwarded-Proto: 1 for https, 0 for http (the last element of a
+ * list, as the nearest proxy saw it), -1 for anything else.
+ */
+int	access_proto_tls(const char *, size_t);
+/*
  * May a page from origin[0, len) open a WebSocket here?  Yes if it is the
  * server's own origin (self, normalized; may be NULL), or in the allowed
  * list (normalized origins, or "*" for any).

@@ -343,15 +343,19 @@ origin_ok(struct worker *w, const struct http_request *req)
 {
 	const struct http_hdr	*o, *h;
 	char			 self[ACCESS_ORIGIN_MAX];
-	int			 have_self = 0;
+	int			 have_self = 0, tls = w->tls, p;
 
 	/* No Origin: not a browser, nothing to hijack. */
 	if ((o = http_get(req, "Origin")) == NULL)
 		return 1;
 	if (http_count(req, "Origin") != 1)
 		return 0;
+	/* A proxy that ends TLS says which scheme the browser used. */
+	if (w->via_proxy && (h = http_get(req, "X-Forwarded-Proto")) != NULL &&
+	    (p = access_proto_tls(h->val, h->vlen)) != -1)
+		tls = p;
 	if ((h = http_get(req, "Host")) != NULL && http_count(req, "Host") == 1)
-		have_self = access_origin_self(w->tls, h->val, h->vlen, self,
+		have_self = access_origin_self(tls, h->val, h->vlen, self,
 		    sizeof(self)) == 0;
 	if (access_origin_allowed(o->val, o->vlen, have_self ? self : NULL,
 	    (const char (*)[ACCESS_ORIGIN_MAX])w->cfg->allow_origin,

@@ -123,6 +123,16 @@ class TestTrustedProxy(AccessTestCase):
         self.assertEqual(self.upgrade(extra=xff("192.0.2.1") + xff("junk")),
                          400)
 
+    def test_forwarded_proto(self):
+        # a proxy that ends TLS: the browser's origin is https
+        own = "https://127.0.0.1:%d" % self.daemon.port
+        self.assertEqual(self.upgrade(extra=(("Origin", own),
+                                             ("X-Forwarded-Proto", "https"))),
+                         101)
+        self.assertEqual(self.upgrade(extra=(("Origin", own),)), 403)
+        self.assertEqual(self.upgrade("127.0.0.2", (
+            ("Origin", own), ("X-Forwarded-Proto", "https"))), 403)
+
     def test_untrusted_peer_ignored(self):
         # from 127.0.0.2 the header is the client's word: ignored, and
         # the connection counts under 127.0.0.2

@@ -388,6 +388,21 @@ START_TEST(test_origin_allowed)
 }
 END_TEST
 
+START_TEST(test_proto)
+{
+	ck_assert_int_eq(access_proto_tls("https", 5), 1);
+	ck_assert_int_eq(access_proto_tls("HTTPS", 5), 1);
+	ck_assert_int_eq(access_proto_tls("http", 4), 0);
+	ck_assert_int_eq(access_proto_tls(" http ", 6), 0);
+	ck_assert_int_eq(access_proto_tls("http, https", 11), 1);
+	ck_assert_int_eq(access_proto_tls("https,http", 10), 0);
+	ck_assert_int_eq(access_proto_tls("", 0), -1);
+	ck_assert_int_eq(access_proto_tls("ftp", 3), -1);
+	ck_assert_int_eq(access_proto_tls("httpss", 6), -1);
+	ck_assert_int_eq(access_proto_tls("https,", 6), -1);
+}
+END_TEST
+
 static Suite *
 access_suite(void)
 {
@@ -402,6 +417,7 @@ access_suite(void)
 	tcase_add_test(tc, test_xff);
 	tcase_add_test(tc, test_origin_norm);
 	tcase_add_test(tc, test_origin_allowed);
+	tcase_add_test(tc, test_proto);
 	suite_add_tcase(s, tc);
 	return s;
 }
