@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "access.h"
 #include "wslimits.h"
 
 #ifndef SYSCONFDIR
@@ -49,6 +50,15 @@ struct wsconfig {
 	unsigned		 rate_limit;
 	unsigned		 rate_burst;
 	unsigned		 max_queue;
+	unsigned		 max_clients_per_ip;
+	unsigned		 request_timeout;
+	unsigned		 ping_interval;
+	unsigned		 idle_timeout;
+	unsigned		 max_fragments;
+	struct access_cidr	 trusted[MAX_TRUSTED_PROXIES];
+	int			 ntrusted;
+	char			 allow_origin[MAX_ALLOW_ORIGINS][ACCESS_ORIGIN_MAX];
+	int			 nallow;	/* normalized origins or "*" */
 
 	struct config_override	*cli;
 	int			 ncli;

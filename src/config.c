@@ -61,6 +61,11 @@ config_defaults(struct wsconfig *c)
 	c->rate_limit = DEF_RATE_LIMIT;
 	c->rate_burst = DEF_RATE_BURST;
 	c->max_queue = DEF_MAX_QUEUE;
+	c->max_clients_per_ip = DEF_MAX_CLIENTS_PER_IP;
+	c->request_timeout = DEF_REQUEST_TIMEOUT;
+	c->ping_interval = DEF_PING_INTERVAL;
+	c->idle_timeout = DEF_IDLE_TIMEOUT;
+	c->max_fragments = DEF_MAX_FRAGMENTS;
 }
 
 static int
@@ -147,6 +152,56 @@ parse_listen(const char *s, struct listen_spec *l, char *err, size_t errlen)
 	return -1;
 }
 
+/* trusted-proxy: ADDR/PREFIX or ADDR; empty clears the list. */
+static int
+set_trusted(struct wsconfig *c, const char *val, char *err, size_t errlen)
+{
+	if (*val == '\0') {
+		c->ntrusted = 0;
+		return 0;
+	}
+	if (c->ntrusted == MAX_TRUSTED_PROXIES) {
+		seterr(err, errlen, "trusted-proxy: more than %d entries",
+		    MAX_TRUSTED_PROXIES);
+		return -1;
+	}
+	if (access_cidr_parse(val, &c->trusted[c->ntrusted]) == -1) {
+		seterr(err, errlen, "trusted-proxy: '%s' is not ADDRESS/PREFIX",
+		    val);
+		return -1;
+	}
+	c->ntrusted++;
+	return 0;
+}
+
+/* allow-origin: scheme://host[:port] or *; empty clears the list. */
+static int
+set_origin(struct wsconfig *c, const char *val, char *err, size_t errlen)
+{
+	char	*o;
+
+	if (*val == '\0') {
+		c->nallow = 0;
+		return 0;
+	}
+	if (c->nallow == MAX_ALLOW_ORIGINS) {
+		seterr(err, errlen, "allow-origin: more than %d entries",
+		    MAX_ALLOW_ORIGINS);
+		return -1;
+	}
+	o = c->allow_origin[c->nallow];
+	if (strcmp(val, "*") == 0)
+		strlcpy(o, "*", ACCESS_ORIGIN_MAX);
+	else if (access_origin_norm(val, strlen(val), o,
+	    ACCESS_ORIGIN_MAX) == -1) {
+		seterr(err, errlen, "allow-origin: '%s' is not * or "
+		    "http[s]://HOST[:PORT]", val);
+		return -1;
+	}
+	c->nallow++;
+	return 0;
+}
+
 int
 config_set(struct wsconfig *c, const char *key, const char *val,
     char *err, size_t errlen)
@@ -216,6 +271,25 @@ config_set(struct wsconfig *c, const char *key, const char *val,
 	if (strcmp(key, "max-queue") == 0)
 		return parse_uint(val, MIN_MAX_QUEUE, MAX_MAX_QUEUE,
 		    &c->max_queue, err, errlen, key);
+	if (strcmp(key, "max-clients-per-ip") == 0)
+		return parse_uint(val, 0, MAX_MAX_CLIENTS, &c->max_clients_per_ip,
+		    err, errlen, key);
+	if (strcmp(key, "request-timeout") == 0)
+		return parse_uint(val, 1, MAX_REQUEST_TIMEOUT,
+		    &c->request_timeout, err, errlen, key);
+	if (strcmp(key, "ping-interval") == 0)
+		return parse_uint(val, 0, MAX_PING_INTERVAL, &c->ping_interval,
+		    err, errlen, key);
+	if (strcmp(key, "idle-timeout") == 0)
+		return parse_uint(val, 0, MAX_IDLE_TIMEOUT, &c->idle_timeout,
+		    err, errlen, key);
+	if (strcmp(key, "max-fragments") == 0)
+		return parse_uint(val, 0, MAX_MAX_FRAGMENTS, &c->max_fragments,
+		    err, errlen, key);
+	if (strcmp(key, "trusted-proxy") == 0)
+		return set_trusted(c, val, err, errlen);
+	if (strcmp(key, "allow-origin") == 0)
+		return set_origin(c, val, err, errlen);
 	seterr(err, errlen, "unknown key '%s'", key);
 	return -1;
 }
@@ -338,7 +412,7 @@ config_file(struct wsconfig *c, char *err, size_t errlen)
 int
 config_load(struct wsconfig *c, char *err, size_t errlen)
 {
-	int	 i, cli_listen = 0;
+	int	 i, cli_listen = 0, cli_proxy = 0, cli_origin = 0;
 	char	 why[CONFIG_ERRLEN];
 
 	config_defaults(c);
@@ -348,6 +422,11 @@ config_load(struct wsconfig *c, char *err, size_t errlen)
 		/* Listeners on the command line replace those of the file. */
 		if (strcmp(c->cli[i].key, "listen") == 0 && !cli_listen++)
 			c->nlisten = 0;
+		/* So do the trusted proxies and allowed origins. */
+		if (strcmp(c->cli[i].key, "trusted-proxy") == 0 && !cli_proxy++)
+			c->ntrusted = 0;
+		if (strcmp(c->cli[i].key, "allow-origin") == 0 && !cli_origin++)
+			c->nallow = 0;
 		if (config_set(c, c->cli[i].key, c->cli[i].value, why,
 		    sizeof(why)) == -1) {
 			seterr(err, errlen, "%s", why);
@@ -362,6 +441,12 @@ config_load(struct wsconfig *c, char *err, size_t errlen)
 	}
 	if (c->rate_burst < 1)
 		c->rate_burst = 1;
+	if (c->idle_timeout > 0 && c->ping_interval > 0 &&
+	    c->idle_timeout <= c->ping_interval) {
+		seterr(err, errlen, "idle-timeout (%u) must be longer than "
+		    "ping-interval (%u)", c->idle_timeout, c->ping_interval);
+		return -1;
+	}
 	return 0;
 }
 
@@ -408,6 +493,27 @@ config_usage(FILE *f)
 "      --rate-burst N      messages a client may send at once (default %d)\n"
 "      --max-queue BYTES   output queued for a slow client before it is\n"
 "                          dropped (default %d)\n"
+"      --max-clients-per-ip N\n"
+"                          connections from one IPv4 address or IPv6 /64;\n"
+"                          more get 429; 0 for no limit (default %d)\n"
+"      --request-timeout SECONDS\n"
+"                          time for an HTTP request and the opening\n"
+"                          handshake; slower clients get 408 (default %d)\n"
+"      --ping-interval SECONDS\n"
+"                          ping a quiet WebSocket client; 0 for never\n"
+"                          (default %d)\n"
+"      --idle-timeout SECONDS\n"
+"                          close a client silent that long with 1001;\n"
+"                          0 for never (default %d)\n"
+"      --max-fragments N   continuation frames in one message; more\n"
+"                          closes with 1009 (default %d)\n"
+"      --trusted-proxy ADDR/PREFIX\n"
+"                          believe X-Forwarded-For from these peers;\n"
+"                          repeatable, empty clears (default: none)\n"
+"      --allow-origin ORIGIN\n"
+"                          pages of ORIGIN (scheme://host[:port], or *)\n"
+"                          may open a WebSocket; repeatable, empty clears\n"
+"                          (default: only the server's own origin)\n"
 "  -V, --version           print the version and exit\n"
 "  -h, --help              print this help and exit\n"
 "\n"
@@ -417,7 +523,9 @@ config_usage(FILE *f)
 "--listen.  See wschatd(8) and wschatd.conf(5).\n",
 	    DEF_PORT, WSCHATD_USER, WEBROOT, DEFAULT_CONFIG, DEF_MAX_CLIENTS,
 	    DEF_MAX_MESSAGE, DEF_MAX_TEXT, DEF_HISTORY, DEF_RATE_LIMIT,
-	    DEF_RATE_BURST, DEF_MAX_QUEUE);
+	    DEF_RATE_BURST, DEF_MAX_QUEUE, DEF_MAX_CLIENTS_PER_IP,
+	    DEF_REQUEST_TIMEOUT, DEF_PING_INTERVAL, DEF_IDLE_TIMEOUT,
+	    DEF_MAX_FRAGMENTS);
 }
 
 int
@@ -441,6 +549,13 @@ config_args(struct wsconfig *c, int argc, char **argv, char *err,
 		{ "rate-burst",	required_argument,	NULL, 6 },
 		{ "max-queue",	required_argument,	NULL, 7 },
 		{ "pidfile",	required_argument,	NULL, 8 },
+		{ "max-clients-per-ip", required_argument, NULL, 9 },
+		{ "request-timeout", required_argument,	NULL, 10 },
+		{ "ping-interval", required_argument,	NULL, 11 },
+		{ "idle-timeout", required_argument,	NULL, 12 },
+		{ "max-fragments", required_argument,	NULL, 13 },
+		{ "trusted-proxy", required_argument,	NULL, 14 },
+		{ "allow-origin", required_argument,	NULL, 15 },
 		{ "check-config", no_argument,		NULL, 'n' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -483,6 +598,7 @@ config_args(struct wsconfig *c, int argc, char **argv, char *err,
 			config_usage(stdout);
 			return CONFIG_EXIT;
 		case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8:
+		case 9: case 10: case 11: case 12: case 13: case 14: case 15:
 			key = longopts[idx].name;
 			break;
 		case ':':

@@ -23,6 +23,15 @@ ipc_parse(const void *buf, size_t n, struct ipc_msg *m)
 		if (h.flags != 0)
 			return -1;
 		break;
+	case IPC_COUNT_AS:
+		if (h.flags != 0 || h.len != IPC_ADDR_LEN)
+			return -1;
+		break;
+	case IPC_COUNT_OK:
+	case IPC_COUNT_FULL:
+		if (h.flags != 0 || h.len != 0)
+			return -1;
+		break;
 	case IPC_MESSAGE:
 	case IPC_FRAMES:
 		if (h.flags & ~IPC_F_MORE)

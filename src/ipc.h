@@ -13,6 +13,13 @@
 #define IPC_MESSAGE	2	/* worker -> master: a chat text */
 #define IPC_FRAMES	3	/* master -> worker: finished WebSocket frames */
 #define IPC_JOINED	4	/* master -> worker: the name the client joined as */
+/* worker -> master: count this client under the address it was forwarded
+ * for (16 bytes, IPv4 mapped), not under its proxy's; only from a worker
+ * whose peer is a trusted proxy. */
+#define IPC_COUNT_AS	5
+#define IPC_COUNT_OK	6	/* master -> worker: counted */
+#define IPC_COUNT_FULL	7	/* master -> worker: that address is at its limit */
+#define IPC_ADDR_LEN	16
 
 /*
  * IPC_FRAMES and IPC_MESSAGE: the bytes go on in the next datagram.  A

@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include "access.h"
 #include "broker.h"
 #include "buf.h"
 #include "chat.h"
@@ -37,6 +38,8 @@
 #define LISTEN_BACKLOG	511
 /* Seconds to stop accepting when out of descriptors. */
 #define ACCEPT_PAUSE_MS	1000
+/* Buckets of the table of connections per address (a power of 2). */
+#define PERIP_BUCKETS	4096
 
 struct qent {
 	struct rbuf	*r;
@@ -53,6 +56,16 @@ struct client {
 	size_t		 qbytes;
 	struct bbuf	 part;		/* a message arriving in pieces */
 	char		 peer[64];
+	struct access_addr ipkey;	/* counted under this address */
+	int		 ipcounted;
+	int		 via_proxy;	/* the peer is a trusted proxy */
+};
+
+/* Connections per client address (IPv4, or IPv6 /64). */
+struct perip {
+	struct access_addr key;
+	unsigned	 n;
+	struct perip	*next;
 };
 
 static struct {
@@ -77,6 +90,9 @@ static struct {
 
 	int		 quit;
 	int64_t		 accept_resume;	/* mono ms; 0 when accepting */
+
+	struct perip	*perip[PERIP_BUCKETS];
+	uint32_t	 perip_seed;
 } M;
 
 /* One datagram from a worker; longer messages come in pieces. */
@@ -302,6 +318,75 @@ static const struct broker_ops broker_ops = {
 	op_unicast, op_broadcast, op_joined
 };
 
+/* ---- connections per address ---- */
+
+static struct perip **
+perip_find(const struct access_addr *key)
+{
+	struct perip	**pp;
+	uint32_t	  h = M.perip_seed ^ 2166136261u;
+	size_t		  i;
+
+	/* FNV-1a, seeded: remote peers choose the keys. */
+	for (i = 0; i < sizeof(key->a); i++)
+		h = (h ^ key->a[i]) * 16777619u;
+	h ^= h >> 15;
+	for (pp = &M.perip[h & (PERIP_BUCKETS - 1)]; *pp != NULL;
+	    pp = &(*pp)->next)
+		if (access_addr_eq(&(*pp)->key, key))
+			break;
+	return pp;
+}
+
+/* Count one more connection from key: 1, 0 at the limit, -1 no memory. */
+static int
+perip_take(const struct access_addr *key)
+{
+	struct perip	**pp = perip_find(key), *e = *pp;
+	unsigned	  max = M.cfg->max_clients_per_ip;
+
+	if (e != NULL) {
+		if (max > 0 && e->n >= max)
+			return 0;
+		e->n++;
+		return 1;
+	}
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return -1;
+	e->key = *key;
+	e->n = 1;
+	*pp = e;
+	return 1;
+}
+
+static void
+perip_put(const struct access_addr *key)
+{
+	struct perip	**pp = perip_find(key), *e = *pp;
+
+	if (e == NULL)
+		return;
+	if (--e->n == 0) {
+		*pp = e->next;
+		free(e);
+	}
+}
+
+static void
+perip_free(void)
+{
+	struct perip	*e, *n;
+	size_t		 i;
+
+	for (i = 0; i < PERIP_BUCKETS; i++) {
+		for (e = M.perip[i]; e != NULL; e = n) {
+			n = e->next;
+			free(e);
+		}
+		M.perip[i] = NULL;
+	}
+}
+
 /* ---- clients ---- */
 
 /* The worker is gone or must go: close its socket, tell the room. */
@@ -356,6 +441,37 @@ client_message(uint32_t cid, const struct ipc_msg *m)
 	return 0;
 }
 
+/* A worker behind a trusted proxy names its real client; returns -1 if
+ * evicted. */
+static int
+client_count_as(uint32_t cid, const struct ipc_msg *m)
+{
+	struct client		*c = &M.cl[cid];
+	struct access_addr	 a, key;
+	int			 rc;
+
+	if (!c->via_proxy) {
+		client_evict(cid, "address change asked by a direct client");
+		return -1;
+	}
+	memcpy(a.a, m->data, sizeof(a.a));
+	access_addr_key(&a, &key);
+	if (c->ipcounted)
+		perip_put(&c->ipkey);
+	c->ipcounted = 0;
+	if ((rc = perip_take(&key)) == 1) {
+		c->ipkey = key;
+		c->ipcounted = 1;
+	}
+	/* The worker waits for this answer; its socket is empty now. */
+	if (ipc_send(c->fd, rc == 1 ? IPC_COUNT_OK : IPC_COUNT_FULL, 0,
+	    NULL, 0) != 0) {
+		client_evict(cid, "cannot answer worker");
+		return -1;
+	}
+	return 0;
+}
+
 static void
 client_read(uint32_t cid)
 {
@@ -381,6 +497,10 @@ client_read(uint32_t cid)
 			break;
 		case IPC_MESSAGE:
 			if (client_message(cid, &m) == -1)
+				return;
+			break;
+		case IPC_COUNT_AS:
+			if (client_count_as(cid, &m) == -1)
 				return;
 			break;
 		default:
@@ -416,7 +536,17 @@ slot_alloc(void)
 	return (int)i;
 }
 
-/* Answer without a worker: the server is full. */
+/* Answer without a worker. */
+static void
+refuse(int fd, const char *resp, size_t len)
+{
+	/* A fresh socket's buffer always takes this much. */
+	(void)send(fd, resp, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	shutdown(fd, SHUT_WR);
+	close(fd);
+}
+
+/* The server is full. */
 static void
 refuse_busy(int fd)
 {
@@ -430,13 +560,60 @@ refuse_busy(int fd)
 	    "\r\n"
 	    "503 Service Unavailable\n";
 
-	/* A fresh socket's buffer always takes this much. */
-	(void)send(fd, resp, sizeof(resp) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
-	shutdown(fd, SHUT_WR);
-	close(fd);
+	refuse(fd, resp, sizeof(resp) - 1);
 }
 
+/* The peer's address has max-clients-per-ip connections already. */
 static void
+refuse_perip(int fd)
+{
+	static const char resp[] =
+	    "HTTP/1.1 429 Too Many Requests\r\n"
+	    "Server: wschatd\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\n"
+	    "Content-Length: 22\r\n"
+	    "Retry-After: 5\r\n"
+	    "Connection: close\r\n"
+	    "\r\n"
+	    "429 Too Many Requests\n";
+
+	refuse(fd, resp, sizeof(resp) - 1);
+}
+
+/*
+ * Count a new connection under its address: 1 counted, 0 not counted (a
+ * trusted proxy, *via_proxy set: its worker names the client later), -1
+ * refused.
+ */
+static int
+admit_peer(int fd, const struct sockaddr *sa, const char *peer,
+    struct access_addr *key, int *via_proxy)
+{
+	struct access_addr	 a;
+	int			 rc;
+
+	*via_proxy = 0;
+	if (access_addr_from_sockaddr(sa, &a) == -1)
+		return 0;
+	if (access_cidr_list_match(M.cfg->trusted, (size_t)M.cfg->ntrusted,
+	    &a)) {
+		*via_proxy = 1;
+		return 0;
+	}
+	access_addr_key(&a, key);
+	if ((rc = perip_take(key)) == 1)
+		return 1;
+	if (rc == 0)
+		log_info("client %s: max-clients-per-ip (%u) reached: refused",
+		    peer, M.cfg->max_clients_per_ip);
+	else
+		log_warnx("client %s: out of memory", peer);
+	refuse_perip(fd);
+	return -1;
+}
+
+/* Fork a worker for the connection: its slot, or -1. */
+static int
 spawn(int cfd, const char *peer)
 {
 	struct client	*c;
@@ -446,13 +623,13 @@ spawn(int cfd, const char *peer)
 	if ((slot = slot_alloc()) == -1) {
 		log_warnx("out of memory for client %s", peer);
 		close(cfd);
-		return;
+		return -1;
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0, sv) == -1) {
 		log_warn("socketpair");
 		close(cfd);
-		return;
+		return -1;
 	}
 	switch ((pid = fork())) {
 	case -1:
@@ -460,7 +637,7 @@ spawn(int cfd, const char *peer)
 		close(sv[0]);
 		close(sv[1]);
 		close(cfd);
-		return;
+		return -1;
 	case 0:
 		/* Keep the client as 3 and the broker socket as 4; close all else. */
 		signal(SIGCHLD, SIG_DFL);
@@ -484,6 +661,7 @@ spawn(int cfd, const char *peer)
 	strlcpy(c->peer, peer, sizeof(c->peer));
 	M.nlive++;
 	log_debug("client %s: worker %d", peer, (int)pid);
+	return slot;
 }
 
 static void
@@ -491,8 +669,9 @@ do_accept(int lfd)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 sl;
+	struct access_addr	 key;
 	char			 peer[64];
-	int			 i, fd;
+	int			 i, fd, counted, slot, proxy;
 
 	for (i = 0; i < ACCEPTS_PER_ROUND; i++) {
 		sl = sizeof(ss);
@@ -515,7 +694,17 @@ do_accept(int lfd)
 			continue;
 		}
 		addr_text((struct sockaddr *)&ss, peer, sizeof(peer));
-		spawn(fd, peer);
+		if ((counted = admit_peer(fd, (struct sockaddr *)&ss, peer,
+		    &key, &proxy)) == -1)
+			continue;
+		if ((slot = spawn(fd, peer)) == -1) {
+			if (counted)
+				perip_put(&key);
+			continue;
+		}
+		M.cl[slot].ipkey = key;
+		M.cl[slot].ipcounted = counted;
+		M.cl[slot].via_proxy = proxy;
 	}
 }
 
@@ -539,6 +728,9 @@ reap(void)
 			log_info("client %s: worker %d exited with %d",
 			    M.cl[i].peer, (int)pid, WEXITSTATUS(st));
 		client_drop((uint32_t)i, NULL);
+		if (M.cl[i].ipcounted)
+			perip_put(&M.cl[i].ipkey);
+		M.cl[i].ipcounted = 0;
 		M.cl[i].pid = 0;
 		M.nlive--;
 	}
@@ -678,6 +870,7 @@ master_run(struct wsconfig *cfg, struct webroot *wr, int *lfd, int nl)
 	M.wr = wr;
 	M.lfd = lfd;
 	M.nl = nl;
+	M.perip_seed = arc4random();
 	bbuf_init(&M.batch);
 	if ((M.broker = broker_new(&broker_ops, NULL, cfg->history,
 	    cfg->max_text)) == NULL)
@@ -741,6 +934,7 @@ master_run(struct wsconfig *cfg, struct webroot *wr, int *lfd, int nl)
 	broker_free(M.broker);
 	webroot_free(M.wr);
 	bbuf_free(&M.batch);
+	perip_free();
 	free(M.cl);
 	free(M.pfd);
 	free(M.pfd_cid);

@@ -11,11 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include "access.h"
 #include "buf.h"
 #include "chat.h"
 #include "http.h"
@@ -65,6 +67,15 @@ struct worker {
 	struct ws_decoder	 dec;
 	struct chat_rate	 rate;
 	int			 joined;
+
+	int			 tls;		/* the listener speaks https */
+	int			 via_proxy;	/* the peer is a trusted proxy */
+	struct access_addr	 peer_addr;	/* the TCP peer */
+	const char		*tcp_peer;	/* its text, from the master */
+	char			 peerbuf[2 * ACCESS_ADDR_TEXT + 80];
+	int			 served;	/* requests answered */
+	int64_t			 last_rx;	/* mono ms: last byte from the client */
+	int64_t			 next_ping;	/* mono ms */
 };
 
 static uint8_t	ipcbuf[sizeof(struct ipc_hdr) + IPC_CHUNK];
@@ -127,6 +138,55 @@ ws_close(struct worker *w, uint16_t code, const char *why, int64_t wait_ms)
 	local_frame(w, WS_OP_CLOSE, p, n);
 	w->state = W_CLOSING;
 	w->deadline = io_mono_ms() + wait_ms;
+}
+
+/* The WebSocket's next deadline: a ping when quiet, the idle timeout. */
+static void
+ws_arm(struct worker *w)
+{
+	const struct wsconfig	*c = w->cfg;
+
+	w->deadline = 0;
+	if (c->idle_timeout > 0)
+		w->deadline = w->last_rx + (int64_t)c->idle_timeout * 1000;
+	if (c->ping_interval > 0 && (w->deadline == 0 ||
+	    w->next_ping < w->deadline))
+		w->deadline = w->next_ping;
+}
+
+/* Something arrived from the client: it is alive. */
+static void
+ws_heard(struct worker *w, int64_t now)
+{
+	w->last_rx = now;
+	w->next_ping = now + (int64_t)w->cfg->ping_interval * 1000;
+	ws_arm(w);
+}
+
+static void
+ws_timer(struct worker *w)
+{
+	const struct wsconfig	*c = w->cfg;
+	int64_t			 now = io_mono_ms();
+
+	/* Input waits unread while the master is slow to take ours. */
+	if (bbuf_size(&w->ipcq) > 0) {
+		ws_heard(w, now);
+		return;
+	}
+	if (c->idle_timeout > 0 &&
+	    now >= w->last_rx + (int64_t)c->idle_timeout * 1000) {
+		log_info("client %s: nothing received for %u s: closing",
+		    w->peer, c->idle_timeout);
+		ws_close(w, WS_CLOSE_GOING_AWAY, "idle timeout",
+		    WS_CLOSE_TIMEOUT * 1000);
+		return;
+	}
+	if (c->ping_interval > 0 && now >= w->next_ping) {
+		local_frame(w, WS_OP_PING, NULL, 0);
+		w->next_ping = now + (int64_t)c->ping_interval * 1000;
+	}
+	ws_arm(w);
 }
 
 static void
@@ -277,8 +337,124 @@ http_reply(struct worker *w, int status, int head_only, int keepalive,
 		w->state = W_DONE;
 }
 
+/* Cross-site WebSocket hijacking: may this page open a WebSocket here? */
+static int
+origin_ok(struct worker *w, const struct http_request *req)
+{
+	const struct http_hdr	*o, *h;
+	char			 self[ACCESS_ORIGIN_MAX];
+	int			 have_self = 0, tls = w->tls, p;
+
+	/* No Origin: not a browser, nothing to hijack. */
+	if ((o = http_get(req, "Origin")) == NULL)
+		return 1;
+	if (http_count(req, "Origin") != 1)
+		return 0;
+	/* A proxy that ends TLS says which scheme the browser used. */
+	if (w->via_proxy && (h = http_get(req, "X-Forwarded-Proto")) != NULL &&
+	    (p = access_proto_tls(h->val, h->vlen)) != -1)
+		tls = p;
+	if ((h = http_get(req, "Host")) != NULL && http_count(req, "Host") == 1)
+		have_self = access_origin_self(tls, h->val, h->vlen, self,
+		    sizeof(self)) == 0;
+	if (access_origin_allowed(o->val, o->vlen, have_self ? self : NULL,
+	    (const char (*)[ACCESS_ORIGIN_MAX])w->cfg->allow_origin,
+	    (size_t)w->cfg->nallow))
+		return 1;
+	log_info("client %s: refused upgrade from origin %.*s", w->peer,
+	    (int)(o->vlen > 200 ? 200 : o->vlen), o->val);
+	return 0;
+}
+
+/*
+ * Behind a trusted proxy: ask the master to count the connection under
+ * the client's address.  Waits for the answer (nothing else comes from
+ * the master before the client joins).  1 counted, 0 at the limit, -1
+ * no answer.
+ */
+static int
+count_as(struct worker *w, const struct access_addr *a)
+{
+	struct pollfd	 p;
+	struct ipc_msg	 m;
+	int64_t		 now;
+	int		 rc;
+
+	if (bbuf_size(&w->ipcq) > 0 || ipc_send(w->bfd, IPC_COUNT_AS, 0, a->a,
+	    IPC_ADDR_LEN) != 0)
+		return -1;
+	for (;;) {
+		if ((now = io_mono_ms()) >= w->deadline)
+			return -1;
+		p.fd = w->bfd;
+		p.events = POLLIN;
+		if (poll(&p, 1, (int)(w->deadline - now)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		rc = ipc_recv(w->bfd, ipcbuf, sizeof(ipcbuf), &m);
+		if (rc == IO_AGAIN)
+			continue;
+		if (rc <= 0) {
+			w->broker_eof = 1;
+			return -1;
+		}
+		if (m.type == IPC_COUNT_OK)
+			return 1;
+		if (m.type == IPC_COUNT_FULL)
+			return 0;
+	}
+}
+
+/* The address of the client this request is for, as the proxy says. */
+static int
+forwarded_for(struct worker *w, const struct http_request *req,
+    struct access_addr *client)
+{
+	char			 xff[HTTP_MAX_HEAD];
+	size_t			 len = 0;
+	int			 i;
+
+	*client = w->peer_addr;
+	if (!w->via_proxy)
+		return 0;
+	/* Several fields are one list, in order. */
+	for (i = 0; i < req->nhdr; i++) {
+		const struct http_hdr *h = &req->hdr[i];
+		if (h->nlen != 15 || strncasecmp(h->name, "X-Forwarded-For",
+		    15) != 0)
+			continue;
+		if (len + h->vlen + 1 >= sizeof(xff))
+			return -1;
+		if (len > 0)
+			xff[len++] = ',';
+		memcpy(xff + len, h->val, h->vlen);
+		len += h->vlen;
+	}
+	if (len == 0 && http_get(req, "X-Forwarded-For") == NULL)
+		return 0;
+	return access_xff_pick(xff, len, w->cfg->trusted,
+	    (size_t)w->cfg->ntrusted, client);
+}
+
+/* Name the client by its forwarded address in logs and the title. */
 static void
-upgrade(struct worker *w, const struct http_request *req)
+set_client_name(struct worker *w, const struct access_addr *client)
+{
+	char	 t[ACCESS_ADDR_TEXT];
+
+	if (!w->via_proxy)
+		return;
+	access_addr_text(client, t, sizeof(t));
+	snprintf(w->peerbuf, sizeof(w->peerbuf), "%s via %s", t, w->tcp_peer);
+	w->peer = w->peerbuf;
+	title_set("client %s", w->peer);
+}
+
+static void
+upgrade(struct worker *w, const struct http_request *req,
+    const struct access_addr *client)
 {
 	const struct http_hdr	*key;
 	char			 accept[WS_ACCEPT_LEN + 1], resp[256];
@@ -289,6 +465,17 @@ upgrade(struct worker *w, const struct http_request *req)
 		http_reply(w, rc, 0, 0, rc == 426 ?
 		    "Sec-WebSocket-Version: 13\r\n" :
 		    rc == 405 ? "Allow: GET\r\n" : NULL);
+		return;
+	}
+	if (!origin_ok(w, req)) {
+		http_reply(w, 403, 0, 0, NULL);
+		return;
+	}
+	if (w->via_proxy && (rc = count_as(w, client)) != 1) {
+		if (rc == 0)
+			log_info("client %s: max-clients-per-ip (%u) reached: "
+			    "refused", w->peer, w->cfg->max_clients_per_ip);
+		http_reply(w, rc == 0 ? 429 : 503, 0, 0, "Retry-After: 5\r\n");
 		return;
 	}
 	if (ws_accept_key(key->val, key->vlen, accept) == -1) {
@@ -304,8 +491,9 @@ upgrade(struct worker *w, const struct http_request *req)
 	    "\r\n", accept);
 	out_append(w, resp, (size_t)n);
 	w->state = W_WS;
-	w->deadline = 0;
 	ws_decoder_init(&w->dec, w->cfg->max_message);
+	w->dec.max_fragments = w->cfg->max_fragments;
+	ws_heard(w, io_mono_ms());
 	chat_rate_init(&w->rate, w->cfg->rate_burst, io_mono_ms());
 	log_debug("client %s: WebSocket open", w->peer);
 }
@@ -315,17 +503,25 @@ serve(struct worker *w, const struct http_request *req)
 {
 	const struct wfile	*f;
 	const struct http_hdr	*cl;
+	struct access_addr	 client;
 	char			 path[HTTP_MAX_HEAD + 16], extra[HTTP_MAX_HEAD + 64];
 	int			 rc, head, keepalive, body;
 	size_t			 pl;
 
+	w->served++;
+	if (forwarded_for(w, req, &client) == -1) {
+		log_info("client %s: malformed X-Forwarded-For", w->peer);
+		http_reply(w, 400, 0, 0, NULL);
+		return;
+	}
+	set_client_name(w, &client);
 	if ((rc = http_path_decode(req->target, req->tlen, path,
 	    sizeof(path) - 16)) != 0) {
 		http_reply(w, rc, 0, 0, NULL);
 		return;
 	}
 	if (strcmp(path, "/ws") == 0) {
-		upgrade(w, req);
+		upgrade(w, req, &client);
 		return;
 	}
 	head = http_method_is(req, "HEAD");
@@ -396,7 +592,8 @@ process_http(struct worker *w)
 		bbuf_consume(&w->in, (size_t)rc);
 		http_parser_init(&w->hp);
 		if (w->state == W_HTTP)
-			w->deadline = io_mono_ms() + HTTP_REQUEST_TIMEOUT * 1000;
+			w->deadline = io_mono_ms() +
+			    (int64_t)w->cfg->request_timeout * 1000;
 	}
 }
 
@@ -426,6 +623,9 @@ on_broker_msg(struct worker *w, const struct ipc_msg *m)
 			bbuf_reset(&w->local);
 		}
 		break;
+	case IPC_COUNT_OK:
+	case IPC_COUNT_FULL:
+		break;		/* a late answer: count_as gave up */
 	case IPC_JOINED:
 		w->joined = 1;
 		title_set("client %s %.*s", w->peer, (int)m->len,
@@ -483,11 +683,20 @@ on_timeout(struct worker *w)
 	switch (w->state) {
 	case W_HTTP:
 		if (bbuf_size(&w->in) > 0) {
-			log_info("client %s: request timed out", w->peer);
+			log_info("client %s: request not complete within %u s",
+			    w->peer, w->cfg->request_timeout);
 			http_reply(w, 408, 0, 0, NULL);
 			w->deadline = io_mono_ms() + LINGER_MS;
-		} else
-			worker_exit(w, 0);	/* idle keep-alive */
+		} else {
+			/* Idle keep-alive, or a connection that never spoke. */
+			if (w->served == 0)
+				log_info("client %s: no request within %u s",
+				    w->peer, w->cfg->request_timeout);
+			worker_exit(w, 0);
+		}
+		break;
+	case W_WS:
+		ws_timer(w);
 		break;
 	case W_CLOSING:
 	case W_LINGER:
@@ -502,6 +711,8 @@ worker_main(const struct wsconfig *cfg, const struct webroot *wr, int cfd,
 {
 	struct worker	 w;
 	struct pollfd	 pfd[2];
+	struct sockaddr_storage ss;
+	socklen_t	 sl;
 	int64_t		 now;
 	ssize_t		 n;
 	int		 timeout, one = 1, broker_dead_seen = 0;
@@ -511,9 +722,9 @@ worker_main(const struct wsconfig *cfg, const struct webroot *wr, int cfd,
 	w.wr = wr;
 	w.cfd = cfd;
 	w.bfd = bfd;
-	w.peer = peer;
+	w.peer = w.tcp_peer = peer;
 	w.state = W_HTTP;
-	w.deadline = io_mono_ms() + HTTP_REQUEST_TIMEOUT * 1000;
+	w.deadline = io_mono_ms() + (int64_t)cfg->request_timeout * 1000;
 	bbuf_init(&w.in);
 	bbuf_init(&w.out);
 	bbuf_init(&w.local);
@@ -522,6 +733,12 @@ worker_main(const struct wsconfig *cfg, const struct webroot *wr, int cfd,
 	http_parser_init(&w.hp);
 	setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	title_set("client %s", peer);
+	sl = sizeof(ss);
+	if (getpeername(cfd, (struct sockaddr *)&ss, &sl) == 0 &&
+	    access_addr_from_sockaddr((struct sockaddr *)&ss,
+	    &w.peer_addr) == 0)
+		w.via_proxy = access_cidr_list_match(cfg->trusted,
+		    (size_t)cfg->ntrusted, &w.peer_addr);
 
 	for (;;) {
 		if (w.broker_eof && !broker_dead_seen) {
@@ -595,6 +812,8 @@ worker_main(const struct wsconfig *cfg, const struct webroot *wr, int cfd,
 					    w.peer);
 				worker_exit(&w, 0);
 			}
+			if (n > 0 && w.state == W_WS)
+				ws_heard(&w, io_mono_ms());
 			if (n > 0)
 				process_input(&w);
 		}

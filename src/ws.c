@@ -24,6 +24,7 @@ ws_decoder_init(struct ws_decoder *d, uint64_t max_message)
 {
 	memset(d, 0, sizeof(*d));
 	d->max_message = max_message;
+	d->max_fragments = UINT32_MAX;
 	d->state = ST_HEAD;
 	utf8_init(&d->utf8);
 }
@@ -98,6 +99,11 @@ frame_begin(struct ws_decoder *d, struct ws_event *ev)
 			fail(d, ev, WS_CLOSE_PROTOCOL, "continuation without a message", 0);
 			return -1;
 		}
+		if (d->msg_cont >= d->max_fragments) {
+			fail(d, ev, WS_CLOSE_TOO_BIG, "message over max-fragments", 0);
+			return -1;
+		}
+		d->msg_cont++;
 		break;
 	case WS_OP_TEXT:
 		if (d->msg_op != 0) {
@@ -106,6 +112,7 @@ frame_begin(struct ws_decoder *d, struct ws_event *ev)
 		}
 		d->msg_op = WS_OP_TEXT;
 		d->msg_len = 0;
+		d->msg_cont = 0;
 		utf8_init(&d->utf8);
 		break;
 	case WS_OP_BINARY:

@@ -47,6 +47,9 @@ struct ws_event {
 
 struct ws_decoder {
 	uint64_t	 max_message;	/* bytes in one message (1009 past it) */
+	uint32_t	 max_fragments;	/* continuation frames in one message
+					 * (1009 past it); none unless set
+					 * after ws_decoder_init */
 
 	int		 state;
 	uint8_t		 hdr[14];
@@ -57,6 +60,7 @@ struct ws_decoder {
 
 	int		 msg_op;	/* opcode of the open message, or 0 */
 	uint64_t	 msg_len;
+	uint32_t	 msg_cont;	/* its continuation frames so far */
 	struct utf8_state utf8;
 
 	uint8_t		 ctl[WS_MAX_CONTROL];

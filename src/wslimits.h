@@ -10,8 +10,6 @@
 #define HTTP_MAX_HEAD		8192
 /* Header fields in one request.  Over it: 431. */
 #define HTTP_MAX_HEADERS	64
-/* Seconds a client has to send a complete request head. */
-#define HTTP_REQUEST_TIMEOUT	10
 
 /* Control frame payload (RFC 6455 5.5). */
 #define WS_MAX_CONTROL		125
@@ -31,6 +29,11 @@
 #define DEF_RATE_LIMIT		20		/* rate-limit: messages per second */
 #define DEF_RATE_BURST		40		/* rate-burst: bucket size */
 #define DEF_MAX_QUEUE		(1024 * 1024)	/* max-queue: bytes queued per client */
+#define DEF_MAX_CLIENTS_PER_IP	32		/* max-clients-per-ip; 0: no limit */
+#define DEF_REQUEST_TIMEOUT	10		/* request-timeout: seconds for a request */
+#define DEF_PING_INTERVAL	30		/* ping-interval: seconds; 0: no pings */
+#define DEF_IDLE_TIMEOUT	75		/* idle-timeout: seconds; 0: none */
+#define DEF_MAX_FRAGMENTS	1024		/* max-fragments: continuation frames */
 #define DEF_PORT		8080
 
 /* Ranges of the config keys. */
@@ -42,6 +45,13 @@
 #define MAX_RATE		1000000
 #define MIN_MAX_QUEUE		(64 * 1024)
 #define MAX_MAX_QUEUE		(256 * 1024 * 1024)
+#define MAX_REQUEST_TIMEOUT	3600
+#define MAX_PING_INTERVAL	86400
+#define MAX_IDLE_TIMEOUT	86400
+#define MAX_MAX_FRAGMENTS	1000000
+/* Entries of the trusted-proxy and allow-origin lists. */
+#define MAX_TRUSTED_PROXIES	64
+#define MAX_ALLOW_ORIGINS	64
 
 /* Listeners given with --listen. */
 #define MAX_LISTEN		16

@@ -38,13 +38,15 @@ import utf8vectors
 # Daemon configurations: extra arguments for harness.Daemon.  No rate limit
 # (group 9 sends hundreds of messages) and no history (welcomes stay small
 # while many cases share one room).
-COMMON = ["--rate-limit", "0", "--history", "0"]
+COMMON = ["--rate-limit", "0", "--history", "0", "--max-clients-per-ip", "0"]
 LIMIT_MESSAGE = 4096            # --max-message of the "limits" daemon
 BIG_TEXT = 1048576              # --max-text of the "big" daemon (its maximum)
 DAEMONS = {
     "default": COMMON,
     "limits": COMMON + ["--max-message", str(LIMIT_MESSAGE),
-                        "--max-text", str(LIMIT_MESSAGE)],
+                        "--max-text", str(LIMIT_MESSAGE),
+                        # one-byte fragments up to max-message
+                        "--max-fragments", str(LIMIT_MESSAGE)],
     "big": COMMON + ["--max-message", str(BIG_TEXT + 1024),
                      "--max-text", str(BIG_TEXT),
                      "--max-queue", str(16 * 1024 * 1024)],
@@ -269,10 +271,10 @@ def _build_group0():
         "headers", ["4.2.1"], "101",
         custom(lambda port: (
             "GET /ws HTTP/1.1\r\nSec-WebSocket-Version: 13\r\n"
-            "X-Whatever: 1\r\nOrigin: http://example.org\r\n"
+            "X-Whatever: 1\r\nOrigin: http://127.0.0.1:%d\r\n"
             "Sec-WebSocket-Key: %s\r\nUser-Agent: conformance\r\n"
             "Connection: Upgrade\r\nUpgrade: websocket\r\n"
-            "Host: 127.0.0.1:%d\r\n\r\n" % (KEY, port)).encode()))
+            "Host: 127.0.0.1:%d\r\n\r\n" % (port, KEY, port)).encode()))
 
     def byte_at_a_time(ctx):
         c = ctx.client()

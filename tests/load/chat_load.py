@@ -166,7 +166,8 @@ def main():
     a = ap.parse_args()
 
     p, port = start(a.wschatd, ["--rate-limit", "0",
-                                "--max-clients", str(a.clients + 100)])
+                                "--max-clients", str(a.clients + 100),
+                                "--max-clients-per-ip", "0"])
     failed = 0
     try:
         base_fds = nfds(p.pid)

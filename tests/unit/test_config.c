@@ -59,6 +59,13 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(cfg.rate_limit, DEF_RATE_LIMIT);
 	ck_assert_uint_eq(cfg.rate_burst, DEF_RATE_BURST);
 	ck_assert_uint_eq(cfg.max_queue, DEF_MAX_QUEUE);
+	ck_assert_uint_eq(cfg.max_clients_per_ip, DEF_MAX_CLIENTS_PER_IP);
+	ck_assert_uint_eq(cfg.request_timeout, DEF_REQUEST_TIMEOUT);
+	ck_assert_uint_eq(cfg.ping_interval, DEF_PING_INTERVAL);
+	ck_assert_uint_eq(cfg.idle_timeout, DEF_IDLE_TIMEOUT);
+	ck_assert_uint_eq(cfg.max_fragments, DEF_MAX_FRAGMENTS);
+	ck_assert_int_eq(cfg.ntrusted, 0);
+	ck_assert_int_eq(cfg.nallow, 0);
 	ck_assert_ptr_null(cfg.cli);
 	ck_assert_int_eq(cfg.ncli, 0);
 
@@ -91,6 +98,11 @@ static const struct range ranges[] = {
 	R("rate-limit", 0, MAX_RATE, rate_limit),
 	R("rate-burst", 1, MAX_RATE, rate_burst),
 	R("max-queue", MIN_MAX_QUEUE, MAX_MAX_QUEUE, max_queue),
+	R("max-clients-per-ip", 0, MAX_MAX_CLIENTS, max_clients_per_ip),
+	R("request-timeout", 1, MAX_REQUEST_TIMEOUT, request_timeout),
+	R("ping-interval", 0, MAX_PING_INTERVAL, ping_interval),
+	R("idle-timeout", 0, MAX_IDLE_TIMEOUT, idle_timeout),
+	R("max-fragments", 0, MAX_MAX_FRAGMENTS, max_fragments),
 };
 
 static unsigned
@@ -557,6 +569,114 @@ START_TEST(test_load_file_and_overrides)
 }
 END_TEST
 
+START_TEST(test_trusted_proxy)
+{
+	struct access_addr	 a;
+	int			 i;
+	char			 v[32];
+
+	fresh();
+	ck_assert_int_eq(set("trusted-proxy", "10.0.0.0/8"), 0);
+	ck_assert_int_eq(set("trusted-proxy", "2001:db8::/32"), 0);
+	ck_assert_int_eq(set("trusted-proxy", "192.0.2.1"), 0);
+	ck_assert_int_eq(cfg.ntrusted, 3);
+	ck_assert_int_eq(access_addr_parse("10.9.9.9", 8, &a), 0);
+	ck_assert(access_cidr_list_match(cfg.trusted, 3, &a));
+	ck_assert_int_eq(access_addr_parse("192.0.2.2", 9, &a), 0);
+	ck_assert(!access_cidr_list_match(cfg.trusted, 3, &a));
+	set_fails("trusted-proxy", "10.0.0.0/33");
+	set_fails("trusted-proxy", "proxy.example");
+	set_fails("trusted-proxy", "[::1]");
+	ck_assert_int_eq(cfg.ntrusted, 3);
+	/* empty clears */
+	ck_assert_int_eq(set("trusted-proxy", ""), 0);
+	ck_assert_int_eq(cfg.ntrusted, 0);
+	for (i = 0; i < MAX_TRUSTED_PROXIES; i++) {
+		snprintf(v, sizeof(v), "10.0.%d.0/24", i);
+		ck_assert_int_eq(set("trusted-proxy", v), 0);
+	}
+	set_fails("trusted-proxy", "10.1.0.0/16");
+	ck_assert_int_eq(cfg.ntrusted, MAX_TRUSTED_PROXIES);
+}
+END_TEST
+
+START_TEST(test_allow_origin)
+{
+	int	 i;
+
+	fresh();
+	ck_assert_int_eq(set("allow-origin", "HTTPS://Chat.Example.org:443"), 0);
+	ck_assert_int_eq(set("allow-origin", "*"), 0);
+	ck_assert_int_eq(set("allow-origin", "http://[::1]:8080"), 0);
+	ck_assert_int_eq(cfg.nallow, 3);
+	ck_assert_str_eq(cfg.allow_origin[0], "https://chat.example.org");
+	ck_assert_str_eq(cfg.allow_origin[1], "*");
+	ck_assert_str_eq(cfg.allow_origin[2], "http://[::1]:8080");
+	set_fails("allow-origin", "chat.example.org");
+	set_fails("allow-origin", "http://chat.example.org/");
+	set_fails("allow-origin", "ws://chat.example.org");
+	set_fails("allow-origin", "null");
+	ck_assert_int_eq(cfg.nallow, 3);
+	ck_assert_int_eq(set("allow-origin", ""), 0);
+	ck_assert_int_eq(cfg.nallow, 0);
+	for (i = 0; i < MAX_ALLOW_ORIGINS; i++)
+		ck_assert_int_eq(set("allow-origin", "http://a.example"), 0);
+	set_fails("allow-origin", "http://b.example");
+}
+END_TEST
+
+START_TEST(test_load_lists_replaced)
+{
+	write_conf("trusted-proxy = 10.0.0.0/8\n"
+	    "trusted-proxy = 10.1.0.0/16\n"
+	    "allow-origin = http://a.example\n");
+	/* the file's lists, unless the command line gives its own */
+	fresh();
+	ck_assert_int_eq(ARGV("-c", tmpl), CONFIG_RUN);
+	ck_assert_msg(config_load(&cfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(cfg.ntrusted, 2);
+	ck_assert_int_eq(cfg.nallow, 1);
+	config_free(&cfg);
+	fresh();
+	ck_assert_int_eq(ARGV("-c", tmpl, "--trusted-proxy", "::1",
+	    "--trusted-proxy", "127.0.0.1", "--allow-origin", ""),
+	    CONFIG_RUN);
+	ck_assert_msg(config_load(&cfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(cfg.ntrusted, 2);
+	ck_assert_uint_eq(cfg.trusted[0].plen, 128);
+	ck_assert_uint_eq(cfg.trusted[1].plen, 128);	/* 96 + 32 */
+	ck_assert_int_eq(cfg.nallow, 0);
+	/* a reload gives the same */
+	ck_assert_msg(config_load(&cfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(cfg.ntrusted, 2);
+	ck_assert_int_eq(cfg.nallow, 0);
+	config_free(&cfg);
+	unlink(tmpl);
+}
+END_TEST
+
+START_TEST(test_load_idle_after_ping)
+{
+	write_conf("ping-interval = 30\n");
+	fresh();
+	ck_assert_int_eq(ARGV("-c", tmpl, "--idle-timeout", "30"), CONFIG_RUN);
+	ck_assert_int_eq(config_load(&cfg, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "idle-timeout"));
+	config_free(&cfg);
+	fresh();
+	ck_assert_int_eq(ARGV("-c", tmpl, "--idle-timeout", "31"), CONFIG_RUN);
+	ck_assert_msg(config_load(&cfg, err, sizeof(err)) == 0, "%s", err);
+	config_free(&cfg);
+	/* either one off: no constraint */
+	fresh();
+	ck_assert_int_eq(ARGV("-c", tmpl, "--idle-timeout", "5",
+	    "--ping-interval", "0"), CONFIG_RUN);
+	ck_assert_msg(config_load(&cfg, err, sizeof(err)) == 0, "%s", err);
+	config_free(&cfg);
+	unlink(tmpl);
+}
+END_TEST
+
 START_TEST(test_load_listen_twice)
 {
 	write_conf("listen = 127.0.0.1:1\n");
@@ -672,6 +792,10 @@ config_suite(void)
 	tc = tcase_create("load");
 	tcase_add_test(tc, test_load_file_and_overrides);
 	tcase_add_test(tc, test_load_listen_twice);
+	tcase_add_test(tc, test_trusted_proxy);
+	tcase_add_test(tc, test_allow_origin);
+	tcase_add_test(tc, test_load_lists_replaced);
+	tcase_add_test(tc, test_load_idle_after_ping);
 	tcase_add_test(tc, test_load_file_listeners);
 	tcase_add_test(tc, test_load_default_listener);
 	tcase_add_test(tc, test_load_errors);

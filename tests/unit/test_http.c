@@ -507,6 +507,9 @@ START_TEST(test_reason)
 	ck_assert_str_eq(http_reason(400), "Bad Request");
 	ck_assert_str_eq(http_reason(405), "Method Not Allowed");
 	ck_assert_str_eq(http_reason(505), "HTTP Version Not Supported");
+	ck_assert_str_eq(http_reason(403), "Forbidden");
+	ck_assert_str_eq(http_reason(408), "Request Timeout");
+	ck_assert_str_eq(http_reason(429), "Too Many Requests");
 }
 END_TEST
 

@@ -98,7 +98,7 @@ END_TEST
 
 START_TEST(test_parse_bad_type)
 {
-	static const uint16_t bad[] = { 0, 5, 6, 0x100, 0xffff };
+	static const uint16_t bad[] = { 0, 8, 9, 0x100, 0xffff };
 	uint8_t		 b[64];
 	struct ipc_msg	 m;
 	size_t		 n, i;
@@ -107,6 +107,37 @@ START_TEST(test_parse_bad_type)
 		n = dgram(b, bad[i], 0, 1, "x", 1);
 		ck_assert_msg(ipc_parse(b, n, &m) == -1, "type %u", bad[i]);
 	}
+}
+END_TEST
+
+START_TEST(test_parse_count)
+{
+	uint8_t		 b[64], a[IPC_ADDR_LEN];
+	struct ipc_msg	 m;
+	size_t		 n;
+
+	memset(a, 7, sizeof(a));
+	n = dgram(b, IPC_COUNT_AS, 0, IPC_ADDR_LEN, a, sizeof(a));
+	ck_assert_int_eq(ipc_parse(b, n, &m), 0);
+	ck_assert_uint_eq(m.type, IPC_COUNT_AS);
+	ck_assert_uint_eq(m.len, IPC_ADDR_LEN);
+	/* an address is exactly 16 bytes */
+	n = dgram(b, IPC_COUNT_AS, 0, 15, a, 15);
+	ck_assert_int_eq(ipc_parse(b, n, &m), -1);
+	n = dgram(b, IPC_COUNT_AS, 0, 0, NULL, 0);
+	ck_assert_int_eq(ipc_parse(b, n, &m), -1);
+	n = dgram(b, IPC_COUNT_AS, IPC_F_MORE, IPC_ADDR_LEN, a, sizeof(a));
+	ck_assert_int_eq(ipc_parse(b, n, &m), -1);
+	/* the answers are empty */
+	n = dgram(b, IPC_COUNT_OK, 0, 0, NULL, 0);
+	ck_assert_int_eq(ipc_parse(b, n, &m), 0);
+	ck_assert_uint_eq(m.type, IPC_COUNT_OK);
+	n = dgram(b, IPC_COUNT_FULL, 0, 0, NULL, 0);
+	ck_assert_int_eq(ipc_parse(b, n, &m), 0);
+	n = dgram(b, IPC_COUNT_FULL, 0, 1, "x", 1);
+	ck_assert_int_eq(ipc_parse(b, n, &m), -1);
+	n = dgram(b, IPC_COUNT_OK, IPC_F_MORE, 0, NULL, 0);
+	ck_assert_int_eq(ipc_parse(b, n, &m), -1);
 }
 END_TEST
 
@@ -294,6 +325,7 @@ ipc_suite(void)
 	tcase_add_test(tc, test_parse_len_mismatch);
 	tcase_add_test(tc, test_parse_bad_type);
 	tcase_add_test(tc, test_parse_bad_flags);
+	tcase_add_test(tc, test_parse_count);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("socket");

@@ -757,6 +757,87 @@ END_TEST
 
 /* ---- decoder: close ---- */
 
+START_TEST(test_decode_max_fragments)
+{
+	static uint8_t	 buf[4096];
+	struct ws_decoder d;
+	size_t		 n;
+	int		 i;
+
+	/* a text frame and exactly 3 continuations, with 3 allowed: OK */
+	n = text_of(buf, 0, WS_OP_TEXT, 10);
+	for (i = 0; i < 2; i++)
+		n += text_of(buf + n, 0, WS_OP_CONT, 10);
+	n += text_of(buf + n, 1, WS_OP_CONT, 10);
+	ws_decoder_init(&d, 1000);
+	d.max_fragments = 3;
+	run(&d, buf, n, 0);
+	ck_assert_int_eq(L.n, 1);
+	ck_assert_int_eq(L.ev[0].type, WS_EV_END);
+	ck_assert_uint_eq(L.msglen, 40);
+
+	/* the count starts again with each message */
+	n = text_of(buf, 0, WS_OP_TEXT, 1);
+	n += text_of(buf + n, 0, WS_OP_CONT, 1);
+	n += text_of(buf + n, 1, WS_OP_CONT, 1);
+	n += text_of(buf + n, 0, WS_OP_TEXT, 1);
+	n += text_of(buf + n, 0, WS_OP_CONT, 1);
+	n += text_of(buf + n, 1, WS_OP_CONT, 1);
+	ws_decoder_init(&d, 1000);
+	d.max_fragments = 2;
+	run(&d, buf, n, 0);
+	ck_assert_int_eq(L.n, 2);
+	ck_assert_int_eq(L.ev[0].type, WS_EV_END);
+	ck_assert_int_eq(L.ev[1].type, WS_EV_END);
+
+	/* a fourth continuation: 1009, reported after its header */
+	n = text_of(buf, 0, WS_OP_TEXT, 10);
+	for (i = 0; i < 3; i++)
+		n += text_of(buf + n, 0, WS_OP_CONT, 10);
+	n += text_of(buf + n, 1, WS_OP_CONT, 0);
+	ws_decoder_init(&d, 1000);
+	d.max_fragments = 3;
+	run(&d, buf, n, 0);
+	ck_assert_int_eq(L.n, 1);
+	ck_assert_int_eq(L.ev[0].type, WS_EV_ERROR);
+	ck_assert_uint_eq(L.ev[0].code, WS_CLOSE_TOO_BIG);
+	ck_assert_uint_eq(L.msglen, 40);
+	ck_assert_uint_eq(L.ev[0].at, n);
+	/* byte by byte (the decoder unmasked buf: build it again) */
+	n = text_of(buf, 0, WS_OP_TEXT, 10);
+	for (i = 0; i < 3; i++)
+		n += text_of(buf + n, 0, WS_OP_CONT, 10);
+	n += text_of(buf + n, 1, WS_OP_CONT, 0);
+	ws_decoder_init(&d, 1000);
+	d.max_fragments = 3;
+	run(&d, buf, n, 1);
+	ck_assert_int_eq(L.ev[L.n - 1].type, WS_EV_ERROR);
+	ck_assert_uint_eq(L.ev[L.n - 1].code, WS_CLOSE_TOO_BIG);
+
+	/* 0: no fragmented message at all; whole ones still pass */
+	n = text_of(buf, 1, WS_OP_TEXT, 5);
+	n += text_of(buf + n, 0, WS_OP_TEXT, 5);
+	n += text_of(buf + n, 1, WS_OP_CONT, 5);
+	ws_decoder_init(&d, 1000);
+	d.max_fragments = 0;
+	run(&d, buf, n, 0);
+	ck_assert_int_eq(L.n, 2);
+	ck_assert_int_eq(L.ev[0].type, WS_EV_END);
+	ck_assert_int_eq(L.ev[1].type, WS_EV_ERROR);
+	ck_assert_uint_eq(L.ev[1].code, WS_CLOSE_TOO_BIG);
+
+	/* by default there is no limit */
+	n = text_of(buf, 0, WS_OP_TEXT, 0);
+	for (i = 0; i < 300; i++)
+		n += text_of(buf + n, 0, WS_OP_CONT, 0);
+	n += text_of(buf + n, 1, WS_OP_CONT, 1);
+	ws_decoder_init(&d, 1000);
+	run(&d, buf, n, 0);
+	ck_assert_int_eq(L.n, 1);
+	ck_assert_int_eq(L.ev[0].type, WS_EV_END);
+}
+END_TEST
+
 START_TEST(test_decode_close_empty)
 {
 	struct ws_decoder d;
@@ -1040,6 +1121,7 @@ ws_suite(void)
 	tcase_add_test(tc, test_decode_bad_utf8_across_fragments);
 	tcase_add_test(tc, test_decode_text_ends_inside_char);
 	tcase_add_test(tc, test_decode_max_message);
+	tcase_add_test(tc, test_decode_max_fragments);
 	tcase_add_test(tc, test_decode_close_empty);
 	tcase_add_test(tc, test_decode_close_one_byte);
 	tcase_add_test(tc, test_decode_close_with_reason);
