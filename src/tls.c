@@ -8,6 +8,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "tls.h"
 
@@ -56,7 +57,8 @@ ctx_fail(SSL_CTX *ctx, char *err, size_t errlen, const char *what,
 SSL_CTX *
 tls_ctx_new(const char *cert, const char *key, char *err, size_t errlen)
 {
-	SSL_CTX	*ctx;
+	SSL_CTX		*ctx;
+	unsigned long	 e;
 
 	ERR_clear_error();
 	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL)
@@ -76,11 +78,19 @@ tls_ctx_new(const char *cert, const char *key, char *err, size_t errlen)
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1)
 		return ctx_fail(ctx, err, errlen, "tls-cert", cert);
-	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1)
+	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		e = ERR_peek_last_error();
+		if (ERR_GET_LIB(e) == ERR_LIB_X509 &&
+		    ERR_GET_REASON(e) == X509_R_KEY_VALUES_MISMATCH) {
+			snprintf(err, errlen, "tls-key %s does not match "
+			    "tls-cert %s", key, cert);
+			ERR_clear_error();
+			SSL_CTX_free(ctx);
+			return NULL;
+		}
 		return ctx_fail(ctx, err, errlen, "tls-key", key);
-	if (SSL_CTX_check_private_key(ctx) != 1)
-		return ctx_fail(ctx, err, errlen, "tls-key does not match "
-		    "tls-cert", key);
+	}
 	return ctx;
 }
 
