@@ -701,6 +701,7 @@ worker_main(const struct wsconfig *cfg, const struct webroot *wr, int cfd,
 	int64_t		 now;
 	ssize_t		 n;
 	int		 timeout, one = 1, broker_dead_seen = 0, pending;
+	int		 reading;
 
 	memset(&w, 0, sizeof(w));
 	w.cfg = cfg;
@@ -718,6 +719,8 @@ worker_main(const struct wsconfig *cfg, const struct webroot *wr, int cfd,
 	http_parser_init(&w.hp);
 	setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	title_set("client %s", peer);
+	/* OpenSSL writes with write(2): a reset must not kill us. */
+	signal(SIGPIPE, SIG_IGN);
 	if (tls)
 		tr_handshake(&w);
 
@@ -743,7 +746,8 @@ worker_main(const struct wsconfig *cfg, const struct webroot *wr, int cfd,
 
 		pfd[0].fd = cfd;
 		pfd[0].events = 0;
-		if (bbuf_size(&w.ipcq) == 0 || w.state >= W_CLOSING)
+		reading = bbuf_size(&w.ipcq) == 0 || w.state >= W_CLOSING;
+		if (reading)
 			pfd[0].events |= POLLIN;
 		if (w.wr_wants_in)
 			pfd[0].events |= POLLIN;
@@ -799,7 +803,9 @@ worker_main(const struct wsconfig *cfg, const struct webroot *wr, int cfd,
 			if (tr_flush(&w) == IO_ERROR)
 				worker_exit(&w, 0);
 		}
-		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+		/* (TLS may poll for input only to finish a write.) */
+		if ((pfd[0].revents & (POLLHUP | POLLERR)) ||
+		    ((pfd[0].revents & POLLIN) && (reading || w.ssl == NULL))) {
 			n = tr_read(&w);
 			if (n == 0 || n == IO_ERROR) {
 				if (w.state == W_WS)

@@ -98,11 +98,20 @@ class TLSBase(unittest.TestCase):
     def run_async(self, coro):
         return asyncio.run(asyncio.wait_for(coro, 60))
 
-    async def wss(self, port, ctx=None):
+    async def wss(self, port, ctx=None, rcvbuf=None):
+        kw = {}
+        if rcvbuf is not None:
+            # A small window: the server's writes then stop part-way.
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            sock.connect(("127.0.0.1", port))
+            sock.setblocking(False)
+            kw["sock"] = sock
+            kw["server_hostname"] = "localhost"
         ws = await websockets.connect(
             "wss://localhost:%d/ws" % port, ssl=ctx or self.client_ctx(),
             open_timeout=RECV_TIMEOUT, close_timeout=RECV_TIMEOUT,
-            ping_interval=None, max_size=None, max_queue=None)
+            ping_interval=None, max_size=None, max_queue=None, **kw)
         return ChatClient(ws)
 
     async def chat_works(self, daemon, port):
@@ -258,6 +267,65 @@ class TestTLS(TLSBase):
         self.assertEqual(stalled.recv(4096), b"")
         self.assertTrue(wait_until(
             lambda: "TLS handshake timed out" in d.stderr(), WAIT))
+
+    def test_large_messages_both_ways(self):
+        # Records of every size, and writes that fill the socket: a
+        # reader that does not read for a while, then reads it all.
+        d, port = self.start(["--max-text", "60000", "--rate-limit", "0",
+                              "--max-message", "100000",
+                              "--max-queue", "67108864"])
+
+        async def scenario():
+            a = await self.wss(port)
+            b = await self.wss(port, rcvbuf=4096)
+            try:
+                await a.join("writer")
+                await b.join("reader")
+                await a.expect("join")
+                texts = ["%05d" % i + chr(0x41 + i % 26) * (1000 * (i % 60))
+                         for i in range(1, 200)]
+                b.ws.transport.pause_reading()
+                for t in texts:
+                    await a.send_message(t)
+                for t in texts:
+                    got = await a.expect("message")
+                    self.assertEqual(got["text"], t)
+                b.ws.transport.resume_reading()
+                for t in texts:
+                    got = await b.expect("message")
+                    self.assertEqual(got["text"], t)
+            finally:
+                await a.close()
+                await b.close()
+        self.run_async(scenario())
+
+    def test_close_codes_over_tls(self):
+        d, port = self.start()
+
+        async def scenario():
+            a = await self.wss(port)
+            await a.join("binary")
+            await a.send(b"\x00\x01")
+            code, _ = await a.wait_closed()
+            self.assertEqual(code, 1003)
+        self.run_async(scenario())
+
+    def test_abrupt_tls_disconnect_leaves(self):
+        d, port = self.start()
+
+        async def scenario():
+            a = await self.wss(port)
+            b = await ChatClient.connect(d)
+            try:
+                await a.join("gone")
+                await b.join("stays")
+                a.abort()
+                got = await b.expect("leave")
+                self.assertEqual(got["name"], "gone")
+                await b.say("alone")
+            finally:
+                await b.close()
+        self.run_async(scenario())
 
     def test_reload_keeps_tls(self):
         d, port = self.start()
