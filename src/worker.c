@@ -257,6 +257,7 @@ tr_handshake(struct worker *w)
 		else
 			tr_handshake_failed(w, rc, err);
 		pfd[0].fd = w->cfd;
+		pfd[0].revents = pfd[1].revents = 0;
 		now = io_mono_ms();
 		if (now >= w->deadline) {
 			log_info("client %s: TLS handshake timed out", w->peer);
