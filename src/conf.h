@@ -24,6 +24,7 @@
 struct listen_spec {
 	char	host[64];	/* numeric IPv4 or IPv6 address */
 	char	port[8];
+	int	tls;		/* tls-listen: speaks TLS */
 };
 
 /* One command-line setting, re-applied over the file on every reload. */
@@ -41,8 +42,10 @@ struct wsconfig {
 	int			 config_given;	/* -c: the file must exist */
 	int			 check_only;	/* -n: check the settings and exit */
 	char			 pidfile[PATH_MAX];	/* "" for none */
-	struct listen_spec	 listen[MAX_LISTEN];
+	struct listen_spec	 listen[MAX_LISTEN];	/* listen, then tls-listen */
 	int			 nlisten;
+	char			 tls_cert[PATH_MAX];	/* "" for none */
+	char			 tls_key[PATH_MAX];
 	unsigned		 max_clients;
 	unsigned		 max_message;
 	unsigned		 max_text;

@@ -111,7 +111,8 @@ parse_bool(const char *s, int *out, char *err, size_t errlen, const char *key)
 
 /* ADDR:PORT, [ADDR6]:PORT, or *:PORT (all IPv4 addresses). */
 static int
-parse_listen(const char *s, struct listen_spec *l, char *err, size_t errlen)
+parse_listen(const char *s, struct listen_spec *l, const char *key,
+    char *err, size_t errlen)
 {
 	const char	*colon, *host, *hend;
 	unsigned char	 tmp[16];
@@ -140,15 +141,15 @@ parse_listen(const char *s, struct listen_spec *l, char *err, size_t errlen)
 	if (inet_pton(s[0] == '[' ? AF_INET6 : AF_INET, l->host, tmp) != 1)
 		goto bad;
 	if (parse_uint(colon + 1, 0, 65535, &port, perr, sizeof(perr),
-	    "listen") == -1) {
+	    key) == -1) {
 		seterr(err, errlen, "%s", perr);
 		return -1;
 	}
 	snprintf(l->port, sizeof(l->port), "%u", port);
 	return 0;
  bad:
-	seterr(err, errlen, "listen: '%s' is not ADDRESS:PORT or [ADDRESS]:PORT",
-	    s);
+	seterr(err, errlen, "%s: '%s' is not ADDRESS:PORT or [ADDRESS]:PORT",
+	    key, s);
 	return -1;
 }
 
@@ -202,6 +203,30 @@ set_origin(struct wsconfig *c, const char *val, char *err, size_t errlen)
 	return 0;
 }
 
+/* A file name; "" for none. */
+static int
+set_path(char *dst, size_t len, const char *val, const char *key,
+    char *err, size_t errlen)
+{
+	if (strlcpy(dst, val, len) >= len) {
+		seterr(err, errlen, "%s: path too long", key);
+		return -1;
+	}
+	return 0;
+}
+
+/* Drop the listeners of one kind (plain or TLS). */
+static void
+drop_listeners(struct wsconfig *c, int tls)
+{
+	int	 i, n = 0;
+
+	for (i = 0; i < c->nlisten; i++)
+		if (c->listen[i].tls != tls)
+			c->listen[n++] = c->listen[i];
+	c->nlisten = n;
+}
+
 int
 config_set(struct wsconfig *c, const char *key, const char *val,
     char *err, size_t errlen)
@@ -239,17 +264,28 @@ config_set(struct wsconfig *c, const char *key, const char *val,
 		}
 		return 0;
 	}
-	if (strcmp(key, "listen") == 0) {
+	/* An empty tls-listen adds nothing (on the command line, it drops
+	 * the file's TLS listeners). */
+	if (strcmp(key, "tls-listen") == 0 && *val == '\0')
+		return 0;
+	if (strcmp(key, "listen") == 0 || strcmp(key, "tls-listen") == 0) {
 		if (c->nlisten == MAX_LISTEN) {
-			seterr(err, errlen, "listen: more than %d listeners",
+			seterr(err, errlen, "%s: more than %d listeners", key,
 			    MAX_LISTEN);
 			return -1;
 		}
-		if (parse_listen(val, &c->listen[c->nlisten], err, errlen) == -1)
+		if (parse_listen(val, &c->listen[c->nlisten], key, err,
+		    errlen) == -1)
 			return -1;
-		c->nlisten++;
+		c->listen[c->nlisten++].tls = key[0] == 't';
 		return 0;
 	}
+	if (strcmp(key, "tls-cert") == 0)
+		return set_path(c->tls_cert, sizeof(c->tls_cert), val, key,
+		    err, errlen);
+	if (strcmp(key, "tls-key") == 0)
+		return set_path(c->tls_key, sizeof(c->tls_key), val, key,
+		    err, errlen);
 	if (strcmp(key, "max-clients") == 0)
 		return parse_uint(val, 1, MAX_MAX_CLIENTS, &c->max_clients,
 		    err, errlen, key);
@@ -413,6 +449,7 @@ int
 config_load(struct wsconfig *c, char *err, size_t errlen)
 {
 	int	 i, cli_listen = 0, cli_proxy = 0, cli_origin = 0;
+	int	 cli_tls_listen = 0, ntls = 0;
 	char	 why[CONFIG_ERRLEN];
 
 	config_defaults(c);
@@ -421,18 +458,22 @@ config_load(struct wsconfig *c, char *err, size_t errlen)
 	for (i = 0; i < c->ncli; i++) {
 		/* Listeners on the command line replace those of the file. */
 		if (strcmp(c->cli[i].key, "listen") == 0 && !cli_listen++)
-			c->nlisten = 0;
+			drop_listeners(c, 0);
 		/* So do the trusted proxies and allowed origins. */
 		if (strcmp(c->cli[i].key, "trusted-proxy") == 0 && !cli_proxy++)
 			c->ntrusted = 0;
 		if (strcmp(c->cli[i].key, "allow-origin") == 0 && !cli_origin++)
 			c->nallow = 0;
+		if (strcmp(c->cli[i].key, "tls-listen") == 0 &&
+		    !cli_tls_listen++)
+			drop_listeners(c, 1);
 		if (config_set(c, c->cli[i].key, c->cli[i].value, why,
 		    sizeof(why)) == -1) {
 			seterr(err, errlen, "%s", why);
 			return -1;
 		}
 	}
+	/* Neither listen nor tls-listen: the default plain listener. */
 	if (c->nlisten == 0) {
 		strlcpy(c->listen[0].host, "0.0.0.0", sizeof(c->listen[0].host));
 		snprintf(c->listen[0].port, sizeof(c->listen[0].port), "%d",
@@ -445,6 +486,17 @@ config_load(struct wsconfig *c, char *err, size_t errlen)
 	    c->idle_timeout <= c->ping_interval) {
 		seterr(err, errlen, "idle-timeout (%u) must be longer than "
 		    "ping-interval (%u)", c->idle_timeout, c->ping_interval);
+		return -1;
+	}
+	for (i = 0; i < c->nlisten; i++)
+		ntls += c->listen[i].tls;
+	if ((c->tls_cert[0] == '\0') != (c->tls_key[0] == '\0')) {
+		seterr(err, errlen, "tls-cert and tls-key go together: %s is "
+		    "missing", c->tls_cert[0] ? "tls-key" : "tls-cert");
+		return -1;
+	}
+	if (ntls > 0 && c->tls_cert[0] == '\0') {
+		seterr(err, errlen, "tls-listen needs tls-cert and tls-key");
 		return -1;
 	}
 	return 0;
@@ -514,13 +566,19 @@ config_usage(FILE *f)
 "                          pages of ORIGIN (scheme://host[:port], or *)\n"
 "                          may open a WebSocket; repeatable, empty clears\n"
 "                          (default: only the server's own origin)\n"
+"      --tls-listen ADDR:PORT\n"
+"                          serve https:// and wss:// on ADDR:PORT, like\n"
+"                          --listen; repeatable (default: none)\n"
+"      --tls-cert FILE     TLS certificate (PEM, chain allowed; default: none)\n"
+"      --tls-key FILE      TLS private key (PEM; default: none)\n"
 "  -V, --version           print the version and exit\n"
 "  -h, --help              print this help and exit\n"
 "\n"
 "Every long option but --config, --check-config, --help and --version is\n"
 "also a config file key: 'max-clients = 100'.  Started by systemd with\n"
 "socket activation, wschatd takes its listeners from LISTEN_FDS instead of\n"
-"--listen.  See wschatd(8) and wschatd.conf(5).\n",
+"--listen and --tls-listen (a socket named \"tls\" speaks TLS).  See\n"
+"wschatd(8) and wschatd.conf(5).\n",
 	    DEF_PORT, WSCHATD_USER, WEBROOT, DEFAULT_CONFIG, DEF_MAX_CLIENTS,
 	    DEF_MAX_MESSAGE, DEF_MAX_TEXT, DEF_HISTORY, DEF_RATE_LIMIT,
 	    DEF_RATE_BURST, DEF_MAX_QUEUE, DEF_MAX_CLIENTS_PER_IP,
@@ -556,6 +614,9 @@ config_args(struct wsconfig *c, int argc, char **argv, char *err,
 		{ "max-fragments", required_argument,	NULL, 13 },
 		{ "trusted-proxy", required_argument,	NULL, 14 },
 		{ "allow-origin", required_argument,	NULL, 15 },
+		{ "tls-listen",	required_argument,	NULL, 16 },
+		{ "tls-cert",	required_argument,	NULL, 17 },
+		{ "tls-key",	required_argument,	NULL, 18 },
 		{ "check-config", no_argument,		NULL, 'n' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -599,6 +660,7 @@ config_args(struct wsconfig *c, int argc, char **argv, char *err,
 			return CONFIG_EXIT;
 		case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8:
 		case 9: case 10: case 11: case 12: case 13: case 14: case 15:
+		case 16: case 17: case 18:
 			key = longopts[idx].name;
 			break;
 		case ':':

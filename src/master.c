@@ -31,6 +31,7 @@
 #include "master.h"
 #include "notify.h"
 #include "title.h"
+#include "tls.h"
 #include "worker.h"
 #include "wslimits.h"
 
@@ -71,7 +72,7 @@ struct perip {
 static struct {
 	struct wsconfig	*cfg;
 	struct webroot	*wr;
-	int		*lfd;
+	struct listener	*lst;
 	int		 nl;
 	int		 sigpipe[2];
 
@@ -132,7 +133,7 @@ addr_text(const struct sockaddr *sa, char *buf, size_t len)
 }
 
 int
-master_listen(const struct wsconfig *cfg, int *fds)
+master_listen(const struct wsconfig *cfg, struct listener *lst)
 {
 	struct addrinfo	 hints, *ai;
 	int		 i, fd, on = 1, rc;
@@ -161,23 +162,24 @@ master_listen(const struct wsconfig *cfg, int *fds)
 		freeaddrinfo(ai);
 		if (listen(fd, LISTEN_BACKLOG) == -1)
 			fatal("listen");
-		master_log_listener(fd);
-		fds[i] = fd;
+		lst[i].fd = fd;
+		lst[i].tls = cfg->listen[i].tls;
+		master_log_listener(&lst[i]);
 	}
 	return cfg->nlisten;
 }
 
 void
-master_log_listener(int fd)
+master_log_listener(const struct listener *l)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 sl = sizeof(ss);
 	char			 text[128];
 
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1)
+	if (getsockname(l->fd, (struct sockaddr *)&ss, &sl) == -1)
 		fatal("getsockname");
 	addr_text((struct sockaddr *)&ss, text, sizeof(text));
-	log_info("listening on %s", text);
+	log_info("listening on %s%s", text, l->tls ? " with TLS" : "");
 }
 
 /* ---- delivery to workers ---- */
@@ -614,7 +616,7 @@ admit_peer(int fd, const struct sockaddr *sa, const char *peer,
 
 /* Fork a worker for the connection: its slot, or -1. */
 static int
-spawn(int cfd, const char *peer)
+spawn(int cfd, const char *peer, int tls)
 {
 	struct client	*c;
 	int		 sv[2], slot, cf, bf;
@@ -650,7 +652,7 @@ spawn(int cfd, const char *peer)
 			_exit(1);
 		closefrom(5);
 		log_reopen();
-		worker_main(M.cfg, M.wr, 3, 4, peer);
+		worker_main(M.cfg, M.wr, 3, 4, peer, tls);
 	}
 	close(sv[1]);
 	close(cfd);
@@ -665,7 +667,7 @@ spawn(int cfd, const char *peer)
 }
 
 static void
-do_accept(int lfd)
+do_accept(const struct listener *l)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 sl;
@@ -675,7 +677,7 @@ do_accept(int lfd)
 
 	for (i = 0; i < ACCEPTS_PER_ROUND; i++) {
 		sl = sizeof(ss);
-		fd = accept4(lfd, (struct sockaddr *)&ss, &sl,
+		fd = accept4(l->fd, (struct sockaddr *)&ss, &sl,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
 			if (errno == EMFILE || errno == ENFILE ||
@@ -697,7 +699,7 @@ do_accept(int lfd)
 		if ((counted = admit_peer(fd, (struct sockaddr *)&ss, peer,
 		    &key, &proxy)) == -1)
 			continue;
-		if ((slot = spawn(fd, peer)) == -1) {
+		if ((slot = spawn(fd, peer, l->tls)) == -1) {
 			if (counted)
 				perip_put(&key);
 			continue;
@@ -736,6 +738,36 @@ reap(void)
 	}
 }
 
+/*
+ * New certificate and key, if TLS is on and they can be read now (after
+ * the privilege drop, the files must be readable by the user); else the
+ * old ones stay.  Turning TLS on or off needs a restart.
+ */
+static void
+reload_tls(struct wsconfig *nc)
+{
+	SSL_CTX	*ctx;
+	char	 err[CONFIG_ERRLEN];
+
+	if (tls_ctx() == NULL) {
+		if (nc->tls_cert[0] != '\0')
+			log_warnx("reload: turning TLS on needs a restart");
+		return;
+	}
+	if (nc->tls_cert[0] == '\0') {
+		log_warnx("reload: turning TLS off needs a restart; keeping "
+		    "the loaded certificate");
+		return;
+	}
+	if ((ctx = tls_ctx_new(nc->tls_cert, nc->tls_key, err,
+	    sizeof(err))) == NULL) {
+		log_warnx("reload: %s; keeping the loaded certificate", err);
+		return;
+	}
+	tls_set(ctx);
+	log_info("reload: TLS certificate %s loaded", nc->tls_cert);
+}
+
 static void
 reload(void)
 {
@@ -756,6 +788,7 @@ reload(void)
 		log_warnx("reload: listen changes need a restart");
 	if (strcmp(nc.user, M.cfg->user) != 0)
 		log_warnx("reload: user changes need a restart");
+	reload_tls(&nc);
 	if ((wr = webroot_load(nc.webroot, err, sizeof(err))) == NULL)
 		log_warnx("reload: %s; keeping the loaded web client", err);
 	else {
@@ -809,7 +842,7 @@ build_pollset(void)
 	M.pfd[n].fd = M.sigpipe[0];
 	M.pfd[n++].events = POLLIN;
 	for (j = 0; j < M.nl; j++) {
-		M.pfd[n].fd = M.accept_resume ? -1 : M.lfd[j];
+		M.pfd[n].fd = M.accept_resume ? -1 : M.lst[j].fd;
 		M.pfd[n++].events = POLLIN;
 	}
 	for (i = 0; i < M.ncl; i++) {
@@ -833,7 +866,7 @@ shutdown_workers(void)
 	int		 j;
 
 	for (j = 0; j < M.nl; j++)
-		close(M.lfd[j]);
+		close(M.lst[j].fd);
 	for (i = 0; i < M.ncl; i++)
 		client_drop((uint32_t)i, NULL);
 	while (M.nlive > 0 && (now = io_mono_ms()) < deadline) {
@@ -859,7 +892,8 @@ shutdown_workers(void)
 }
 
 int
-master_run(struct wsconfig *cfg, struct webroot *wr, int *lfd, int nl)
+master_run(struct wsconfig *cfg, struct webroot *wr, struct listener *lst,
+    int nl)
 {
 	struct sigaction sa;
 	size_t		 i;
@@ -868,7 +902,7 @@ master_run(struct wsconfig *cfg, struct webroot *wr, int *lfd, int nl)
 	memset(&M, 0, sizeof(M));
 	M.cfg = cfg;
 	M.wr = wr;
-	M.lfd = lfd;
+	M.lst = lst;
 	M.nl = nl;
 	M.perip_seed = arc4random();
 	bbuf_init(&M.batch);
@@ -914,7 +948,7 @@ master_run(struct wsconfig *cfg, struct webroot *wr, int *lfd, int nl)
 			if (re == 0)
 				continue;
 			if (i <= (size_t)M.nl) {
-				do_accept(M.pfd[i].fd);
+				do_accept(&M.lst[i - 1]);
 				continue;
 			}
 			uint32_t cid = M.pfd_cid[i];
@@ -933,6 +967,7 @@ master_run(struct wsconfig *cfg, struct webroot *wr, int *lfd, int nl)
 	shutdown_workers();
 	broker_free(M.broker);
 	webroot_free(M.wr);
+	tls_set(NULL);
 	bbuf_free(&M.batch);
 	perip_free();
 	free(M.cl);

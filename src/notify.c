@@ -14,6 +14,8 @@
 
 /* First descriptor passed by socket activation (sd_listen_fds(3)). */
 #define LISTEN_FDS_START	3
+/* Longest $LISTEN_FDNAMES read (names past it count as plain). */
+#define LISTEN_NAMES_MAX	1024
 
 static int	notify_fd = -1;
 
@@ -60,11 +62,30 @@ notify_send(const char *state)
 		log_warn("notify %s", state);
 }
 
+/* Mark the sockets named "tls" in LISTEN_FDNAMES (colon-separated). */
+static void
+listen_names(const char *names, int *tls, int count)
+{
+	const char	*p = names, *e;
+	int		 i;
+
+	for (i = 0; i < count; i++) {
+		tls[i] = 0;
+		if (p == NULL)
+			continue;
+		e = strchr(p, ':');
+		tls[i] = (e ? (size_t)(e - p) : strlen(p)) == 3 &&
+		    strncmp(p, "tls", 3) == 0;
+		p = e ? e + 1 : NULL;
+	}
+}
+
 int
-notify_listen_fds(int *fds, int max)
+notify_listen_fds(int *fds, int *tls, int max)
 {
 	const char	*pid = getenv("LISTEN_PID"), *n = getenv("LISTEN_FDS");
-	char		*end;
+	const char	*names = getenv("LISTEN_FDNAMES");
+	char		*end, namebuf[LISTEN_NAMES_MAX];
 	long		 v;
 	int		 i, count, type;
 	socklen_t	 tl;
@@ -76,6 +97,9 @@ notify_listen_fds(int *fds, int max)
 	if (*end != '\0' || errno != 0 || v != (long)getpid())
 		return 0;		/* meant for another process */
 	v = strtol(n, &end, 10);
+	/* Copied: unsetenv() may take the string away. */
+	if (names != NULL)
+		strlcpy(namebuf, names, sizeof(namebuf));
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDS");
 	unsetenv("LISTEN_FDNAMES");
@@ -84,6 +108,7 @@ notify_listen_fds(int *fds, int max)
 		return -1;
 	}
 	count = (int)v;
+	listen_names(names ? namebuf : NULL, tls, count);
 	for (i = 0; i < count; i++) {
 		int fd = LISTEN_FDS_START + i;
 		tl = sizeof(type);

@@ -14,7 +14,8 @@ void	notify_send(const char *);
 /*
  * Listeners passed by the service manager: fills fds (at most max) and
  * returns their count, 0 when none were passed, -1 on a bad hand-over.
+ * tls[i] is 1 for a socket named "tls" in $LISTEN_FDNAMES, else 0.
  */
-int	notify_listen_fds(int *, int);
+int	notify_listen_fds(int *fds, int *tls, int max);
 
 #endif

@@ -2,10 +2,12 @@
  * The worker: bytes from the client go through the HTTP parser, then the
  * frame decoder and the chat parser, and reach the master as typed
  * messages; finished frames from the master are copied to the client.
+ * The transport (tr_*) is a plain socket or TLS; the rest is the same.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +20,9 @@
 #include <sys/socket.h>
 
 #include "access.h"
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "buf.h"
 #include "chat.h"
 #include "http.h"
@@ -25,6 +30,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "title.h"
+#include "tls.h"
 #include "worker.h"
 #include "ws.h"
 
@@ -38,6 +44,8 @@
 #define WORKER_READ	16384
 /* Milliseconds to drain a closed connection's input. */
 #define LINGER_MS	2000
+/* The answer to plain HTTP on a TLS port. */
+#define PLAIN_ON_TLS	"This port speaks TLS: use https:// or wss://.\n"
 /* Milliseconds a client has to answer our close at shutdown. */
 #define SHUTDOWN_CLOSE_MS 1000
 
@@ -52,6 +60,9 @@ struct worker {
 	const struct webroot	*wr;
 	int			 cfd, bfd;
 	const char		*peer;
+	SSL			*ssl;		/* NULL: plain TCP */
+	int			 rd_wants_out;	/* TLS read waits for POLLOUT */
+	int			 wr_wants_in;	/* TLS write waits for POLLIN */
 	int			 state;
 	int64_t			 deadline;	/* monotonic ms, 0 for none */
 	int			 broker_eof;
@@ -87,6 +98,192 @@ worker_exit(struct worker *w, int code)
 	if (w->bfd != -1)
 		close(w->bfd);
 	_exit(code);
+}
+
+/* ---- transport: plain TCP or TLS ---- */
+
+/* Read into w->in: >0 bytes, 0 EOF, IO_AGAIN, IO_ERROR. */
+static ssize_t
+tr_read(struct worker *w)
+{
+	uint8_t	*p;
+	int	 n;
+
+	if (w->ssl == NULL)
+		return io_read(w->cfd, &w->in, WORKER_READ);
+	w->rd_wants_out = 0;
+	if ((p = bbuf_reserve(&w->in, WORKER_READ)) == NULL)
+		return IO_ERROR;
+	ERR_clear_error();
+	if ((n = SSL_read(w->ssl, p, WORKER_READ)) > 0) {
+		bbuf_commit(&w->in, (size_t)n);
+		return n;
+	}
+	switch (SSL_get_error(w->ssl, n)) {
+	case SSL_ERROR_WANT_READ:
+		return IO_AGAIN;
+	case SSL_ERROR_WANT_WRITE:
+		w->rd_wants_out = 1;
+		return IO_AGAIN;
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
+	default:
+		log_debug("client %s: TLS read: %s", w->peer, tls_error());
+		return IO_ERROR;
+	}
+}
+
+/* Decrypted input already held by TLS, which poll() cannot see. */
+static int
+tr_pending(struct worker *w)
+{
+	return w->ssl != NULL && SSL_pending(w->ssl) > 0;
+}
+
+/* Send w->out: 0 all sent, IO_AGAIN, IO_ERROR. */
+static int
+tr_flush(struct worker *w)
+{
+	size_t	 len;
+	int	 n;
+
+	if (w->ssl == NULL)
+		return io_flush(w->cfd, &w->out);
+	w->wr_wants_in = 0;
+	while ((len = bbuf_size(&w->out)) > 0) {
+		ERR_clear_error();
+		n = SSL_write(w->ssl, bbuf_head(&w->out),
+		    len > INT_MAX ? INT_MAX : (int)len);
+		if (n > 0) {
+			bbuf_consume(&w->out, (size_t)n);
+			continue;
+		}
+		switch (SSL_get_error(w->ssl, n)) {
+		case SSL_ERROR_WANT_WRITE:
+			return IO_AGAIN;
+		case SSL_ERROR_WANT_READ:
+			w->wr_wants_in = 1;
+			return IO_AGAIN;
+		default:
+			log_debug("client %s: TLS write: %s", w->peer,
+			    tls_error());
+			return IO_ERROR;
+		}
+	}
+	return 0;
+}
+
+/* All is sent: end our direction (TLS: close_notify first). */
+static void
+tr_shutdown(struct worker *w)
+{
+	if (w->ssl != NULL) {
+		/* Best effort: a fresh record fits the socket buffer. */
+		ERR_clear_error();
+		(void)SSL_shutdown(w->ssl);
+	}
+	shutdown(w->cfd, SHUT_WR);
+}
+
+/* A plain HTTP request on the TLS port: answer it in plain HTTP, then
+ * drain the rest of the request so that closing does not reset. */
+static void
+tr_refuse_plain(struct worker *w)
+{
+	static const char resp[] =
+	    "HTTP/1.1 400 Bad Request\r\n"
+	    "Server: wschatd\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\n"
+	    "Content-Length: %d\r\n"
+	    "Connection: close\r\n"
+	    "\r\n"
+	    "%s";
+	struct pollfd	 p;
+	int64_t		 end = io_mono_ms() + LINGER_MS, now;
+	char		 buf[HTTP_MAX_HEAD];
+	int		 n;
+
+	n = snprintf(buf, sizeof(buf), resp, (int)strlen(PLAIN_ON_TLS),
+	    PLAIN_ON_TLS);
+	(void)send(w->cfd, buf, (size_t)n, MSG_NOSIGNAL);
+	shutdown(w->cfd, SHUT_WR);
+	p.fd = w->cfd;
+	p.events = POLLIN;
+	while ((now = io_mono_ms()) < end &&
+	    poll(&p, 1, (int)(end - now)) > 0) {
+		n = (int)read(w->cfd, buf, sizeof(buf));
+		if (n == 0 || (n == -1 && io_failed() == IO_ERROR))
+			break;
+	}
+}
+
+static void __attribute__((noreturn))
+tr_handshake_failed(struct worker *w, int rc, int err)
+{
+	unsigned long	 e = ERR_peek_last_error();
+
+	if (ERR_GET_LIB(e) == ERR_LIB_SSL &&
+	    ERR_GET_REASON(e) == SSL_R_HTTP_REQUEST) {
+		log_info("client %s: TLS handshake failed: plain HTTP request",
+		    w->peer);
+		ERR_clear_error();
+		tr_refuse_plain(w);
+	} else if (err == SSL_ERROR_SYSCALL && e == 0)
+		log_info("client %s: TLS handshake failed: %s", w->peer,
+		    rc == 0 ? "connection closed" : strerror(errno));
+	else
+		log_info("client %s: TLS handshake failed: %s", w->peer,
+		    tls_error());
+	worker_exit(w, 0);
+}
+
+/*
+ * The TLS handshake, nonblocking, before the first request and within
+ * its time limit.  Returns once done; exits on failure or timeout, or
+ * when the master goes (it sends nothing before a join).
+ */
+static void
+tr_handshake(struct worker *w)
+{
+	struct pollfd	 pfd[2];
+	int64_t		 now;
+	int		 rc, err;
+
+	if ((w->ssl = SSL_new(tls_ctx())) == NULL ||
+	    SSL_set_fd(w->ssl, w->cfd) != 1) {
+		log_warnx("client %s: TLS: %s", w->peer, tls_error());
+		worker_exit(w, 1);
+	}
+	pfd[1].fd = w->bfd;
+	pfd[1].events = POLLIN;
+	for (;;) {
+		ERR_clear_error();
+		if ((rc = SSL_accept(w->ssl)) == 1)
+			break;
+		err = SSL_get_error(w->ssl, rc);
+		if (err == SSL_ERROR_WANT_READ)
+			pfd[0].events = POLLIN;
+		else if (err == SSL_ERROR_WANT_WRITE)
+			pfd[0].events = POLLOUT;
+		else
+			tr_handshake_failed(w, rc, err);
+		pfd[0].fd = w->cfd;
+		pfd[0].revents = pfd[1].revents = 0;
+		now = io_mono_ms();
+		if (now >= w->deadline) {
+			log_info("client %s: TLS handshake timed out", w->peer);
+			worker_exit(w, 0);
+		}
+		if (poll(pfd, 2, (int)(w->deadline - now)) == -1 &&
+		    errno != EINTR) {
+			log_warn("client %s: poll", w->peer);
+			worker_exit(w, 1);
+		}
+		if (pfd[1].revents != 0)
+			worker_exit(w, 0);
+	}
+	log_debug("client %s: %s with %s", w->peer, SSL_get_version(w->ssl),
+	    SSL_get_cipher_name(w->ssl));
 }
 
 static void
@@ -707,7 +904,7 @@ on_timeout(struct worker *w)
 
 void
 worker_main(const struct wsconfig *cfg, const struct webroot *wr, int cfd,
-    int bfd, const char *peer)
+    int bfd, const char *peer, int tls)
 {
 	struct worker	 w;
 	struct pollfd	 pfd[2];
@@ -715,7 +912,8 @@ worker_main(const struct wsconfig *cfg, const struct webroot *wr, int cfd,
 	socklen_t	 sl;
 	int64_t		 now;
 	ssize_t		 n;
-	int		 timeout, one = 1, broker_dead_seen = 0;
+	int		 timeout, one = 1, broker_dead_seen = 0, pending;
+	int		 reading;
 
 	memset(&w, 0, sizeof(w));
 	w.cfg = cfg;
@@ -739,6 +937,11 @@ worker_main(const struct wsconfig *cfg, const struct webroot *wr, int cfd,
 	    &w.peer_addr) == 0)
 		w.via_proxy = access_cidr_list_match(cfg->trusted,
 		    (size_t)cfg->ntrusted, &w.peer_addr);
+	/* OpenSSL writes with write(2): a reset must not kill us. */
+	signal(SIGPIPE, SIG_IGN);
+	w.tls = tls;
+	if (tls)
+		tr_handshake(&w);
 
 	for (;;) {
 		if (w.broker_eof && !broker_dead_seen) {
@@ -755,16 +958,20 @@ worker_main(const struct wsconfig *cfg, const struct webroot *wr, int cfd,
 		}
 		if (w.state == W_DONE && bbuf_size(&w.out) == 0) {
 			/* All sent: shut our side, drain theirs briefly. */
-			shutdown(cfd, SHUT_WR);
+			tr_shutdown(&w);
 			w.state = W_LINGER;
 			w.deadline = io_mono_ms() + LINGER_MS;
 		}
 
 		pfd[0].fd = cfd;
 		pfd[0].events = 0;
-		if (bbuf_size(&w.ipcq) == 0 || w.state >= W_CLOSING)
+		reading = bbuf_size(&w.ipcq) == 0 || w.state >= W_CLOSING;
+		if (reading)
 			pfd[0].events |= POLLIN;
-		if (bbuf_size(&w.out) > 0 && w.state != W_LINGER)
+		if (w.wr_wants_in)
+			pfd[0].events |= POLLIN;
+		if ((bbuf_size(&w.out) > 0 && w.state != W_LINGER) ||
+		    w.rd_wants_out)
 			pfd[0].events |= POLLOUT;
 		pfd[1].fd = w.broker_eof ? -1 : w.bfd;
 		pfd[1].events = 0;
@@ -778,6 +985,9 @@ worker_main(const struct wsconfig *cfg, const struct webroot *wr, int cfd,
 			now = io_mono_ms();
 			timeout = w.deadline > now ? (int)(w.deadline - now) : 0;
 		}
+		pending = (pfd[0].events & POLLIN) && tr_pending(&w);
+		if (pending)
+			timeout = 0;
 		if (poll(pfd, 2, timeout) == -1) {
 			if (errno == EINTR)
 				continue;
@@ -800,12 +1010,22 @@ worker_main(const struct wsconfig *cfg, const struct webroot *wr, int cfd,
 			ipc_flushq(&w);
 			process_input(&w);
 		}
+		if (pending)
+			pfd[0].revents |= POLLIN;
+		if (w.wr_wants_in && (pfd[0].revents & (POLLIN | POLLHUP |
+		    POLLERR)))
+			pfd[0].revents |= POLLOUT;
+		if (w.rd_wants_out && (pfd[0].revents & (POLLOUT | POLLHUP |
+		    POLLERR)))
+			pfd[0].revents |= POLLIN;
 		if (pfd[0].revents & POLLOUT) {
-			if (io_flush(cfd, &w.out) == IO_ERROR)
+			if (tr_flush(&w) == IO_ERROR)
 				worker_exit(&w, 0);
 		}
-		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-			n = io_read(cfd, &w.in, WORKER_READ);
+		/* (TLS may poll for input only to finish a write.) */
+		if ((pfd[0].revents & (POLLHUP | POLLERR)) ||
+		    ((pfd[0].revents & POLLIN) && (reading || w.ssl == NULL))) {
+			n = tr_read(&w);
 			if (n == 0 || n == IO_ERROR) {
 				if (w.state == W_WS)
 					log_debug("client %s: connection lost",
@@ -819,7 +1039,7 @@ worker_main(const struct wsconfig *cfg, const struct webroot *wr, int cfd,
 		}
 		/* Try to send at once what the round produced. */
 		if (bbuf_size(&w.out) > 0 && w.state != W_LINGER &&
-		    io_flush(cfd, &w.out) == IO_ERROR)
+		    tr_flush(&w) == IO_ERROR)
 			worker_exit(&w, 0);
 	}
 }

@@ -7,10 +7,11 @@
 /*
  * One client's whole life, in its own process: HTTP requests, then the
  * WebSocket connection.  Holds only the client socket and its broker
- * socket; exits when either side goes.
+ * socket; exits when either side goes.  With tls, the client speaks TLS
+ * with the server's context (tls_ctx()), inherited from the master.
  */
 void	worker_main(const struct wsconfig *, const struct webroot *,
-	    int client, int broker, const char *peer)
+	    int client, int broker, const char *peer, int tls)
 	    __attribute__((noreturn));
 
 #endif

@@ -1,9 +1,10 @@
 /*
  * wschatd: group chat over WebSocket.
  *
- * Start-up order: settings, logging, the pid file, the web client, the
- * listeners (all while still root, if started as root), then the
- * privilege drop, then the master's poll() loop.
+ * Start-up order: settings, the TLS certificate and key, logging, the
+ * pid file, the web client, the listeners (all while still root, if
+ * started as root), then the privilege drop, then the master's poll()
+ * loop.
  */
 #include "config.h"
 
@@ -23,6 +24,7 @@
 #include "notify.h"
 #include "privsep.h"
 #include "title.h"
+#include "tls.h"
 #include "webroot.h"
 
 /*
@@ -50,6 +52,7 @@ check_config(const struct wsconfig *cfg)
 {
 	struct privsep_user	 pu;
 	struct webroot		*wr;
+	SSL_CTX			*ctx;
 	char			 err[CONFIG_ERRLEN];
 
 	if ((wr = webroot_load(cfg->webroot, err, sizeof(err))) == NULL) {
@@ -57,6 +60,14 @@ check_config(const struct wsconfig *cfg)
 		return 1;
 	}
 	webroot_free(wr);
+	if (cfg->tls_cert[0] != '\0') {
+		if ((ctx = tls_ctx_new(cfg->tls_cert, cfg->tls_key, err,
+		    sizeof(err))) == NULL) {
+			fprintf(stderr, "wschatd: %s\n", err);
+			return 1;
+		}
+		SSL_CTX_free(ctx);
+	}
 	if (privsep_lookup(cfg->user, &pu) == -1) {
 		fprintf(stderr, "wschatd: user %s does not exist\n", cfg->user);
 		return 1;
@@ -73,9 +84,11 @@ main(int argc, char *argv[], char *envp[])
 	struct privsep_user	 pu;
 	struct webroot		*wr;
 	struct pidfh		*pfh = NULL;
+	struct listener		 lst[MAX_LISTEN];
+	SSL_CTX			*ctx;
 	pid_t			 other;
 	char			 err[CONFIG_ERRLEN];
-	int			 lfd[MAX_LISTEN], nl, i, rc;
+	int			 lfd[MAX_LISTEN], ltls[MAX_LISTEN], nl, i, rc;
 
 	switch (config_args(&cfg, argc, argv, err, sizeof(err))) {
 	case CONFIG_EXIT:
@@ -97,6 +110,16 @@ main(int argc, char *argv[], char *envp[])
 	 * read its configuration file themselves. */
 	if (!OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL))
 		fatalx("OpenSSL initialisation failed");
+	/* The key may be readable by root only, and outside any chroot:
+	 * load it first. */
+	if (cfg.tls_cert[0] != '\0') {
+		if ((ctx = tls_ctx_new(cfg.tls_cert, cfg.tls_key, err,
+		    sizeof(err))) == NULL) {
+			fprintf(stderr, "wschatd: %s\n", err);
+			return 1;
+		}
+		tls_set(ctx);
+	}
 	log_init(cfg.foreground, cfg.debug);
 
 	if (cfg.pidfile[0] != '\0' &&
@@ -114,15 +137,21 @@ main(int argc, char *argv[], char *envp[])
 
 	raise_fd_limit();
 	notify_open();
-	if ((nl = notify_listen_fds(lfd, MAX_LISTEN)) == -1)
+	if ((nl = notify_listen_fds(lfd, ltls, MAX_LISTEN)) == -1)
 		fatalx("socket activation failed");
 	if (nl > 0) {
 		log_info("socket activation: %d listener%s", nl,
 		    nl > 1 ? "s" : "");
-		for (i = 0; i < nl; i++)
-			master_log_listener(lfd[i]);
+		for (i = 0; i < nl; i++) {
+			lst[i].fd = lfd[i];
+			lst[i].tls = ltls[i];
+			if (lst[i].tls && tls_ctx() == NULL)
+				fatalx("socket activation: a socket named "
+				    "\"tls\" needs tls-cert and tls-key");
+			master_log_listener(&lst[i]);
+		}
 	} else
-		nl = master_listen(&cfg, lfd);
+		nl = master_listen(&cfg, lst);
 
 	if (geteuid() == 0) {
 		if (privsep_lookup(cfg.user, &pu) == -1)
@@ -139,7 +168,7 @@ main(int argc, char *argv[], char *envp[])
 		fatal("pid file %s", cfg.pidfile);
 
 	/* The master owns wr from here on (SIGHUP replaces it). */
-	rc = master_run(&cfg, wr, lfd, nl);
+	rc = master_run(&cfg, wr, lst, nl);
 	/* After the drop this may fail; a stale file is not locked and is
 	 * taken over by the next start. */
 	if (pfh != NULL)

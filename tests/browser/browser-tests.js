@@ -748,6 +748,52 @@ test('scrolling stays at the bottom unless the reader has scrolled up', async d 
   }
 });
 
+/* A throwaway self-signed certificate for 127.0.0.1, made with the openssl
+ * command when the suite loads; removed at exit. */
+const TLS_DIR = fs.mkdtempSync(path.join(require('os').tmpdir(), 'wschatd-browser-tls-'));
+process.on('exit', () => fs.rmSync(TLS_DIR, { recursive: true, force: true }));
+const TLS_CERT = path.join(TLS_DIR, 'cert.pem');
+const TLS_KEY = path.join(TLS_DIR, 'key.pem');
+let tlsCertError = null;
+try {
+  require('child_process').execFileSync('openssl', ['req', '-x509', '-newkey', 'ec',
+    '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', TLS_KEY, '-out', TLS_CERT,
+    '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'],
+  { stdio: 'ignore', timeout: 30000 });
+} catch (e) {
+  tlsCertError = e;
+}
+
+test('over https:// the page joins over wss:// and chats with a plain http:// user', async d => {
+  assert(!tlsCertError, 'the openssl command made no test certificate: ' + (tlsCertError || {}).message);
+  let m = null;
+  const deadline = Date.now() + WAIT_MS;
+  while (!(m = /listening on 127\.0\.0\.1:(\d+) with TLS/.exec(d.stderr)) && Date.now() < deadline) await sleep(50);
+  assert(m, 'the daemon logs its TLS listener');
+  const tlsBase = 'https://127.0.0.1:' + m[1] + '/';
+  const sockets = [];
+  const secure = await openChat({ base: tlsBase }, 'sam', {
+    context: { ignoreHTTPSErrors: true },
+    join: false
+  });
+  secure.page.on('websocket', ws => sockets.push(ws.url()));
+  const plain = await openChat(d, 'pat');
+  try {
+    assertEq(secure.page.url(), tlsBase, 'the page came over https');
+    await joinAs(secure.page, 'sam');
+    await waitJoined(secure.page, 'sam');
+    assertEq(sockets[0], 'wss://127.0.0.1:' + m[1] + '/ws', 'the page\'s WebSocket');
+    await waitForUsers(plain.page, ['pat', 'sam']);
+    await say(secure.page, 'sent over TLS');
+    await waitForMessage(plain.page, 'sam', 'sent over TLS');
+    await say(plain.page, 'sent in the clear');
+    await waitForMessage(secure.page, 'pat', 'sent in the clear');
+  } finally {
+    await closeUser(secure);
+    await closeUser(plain);
+  }
+}, ['--tls-listen', '127.0.0.1:0', '--tls-cert', TLS_CERT, '--tls-key', TLS_KEY]);
+
 test('the page reconnects and rejoins under the same name after the daemon restarts', async () => {
   let d = await new Daemon().start();
   const port = d.port;

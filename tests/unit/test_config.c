@@ -756,6 +756,97 @@ START_TEST(test_load_errors)
 }
 END_TEST
 
+/* ---- TLS ---- */
+
+START_TEST(test_tls_keys)
+{
+	fresh();
+	ck_assert_int_eq(set("listen", "127.0.0.1:1"), 0);
+	ck_assert_int_eq(set("tls-listen", "[::1]:443"), 0);
+	ck_assert_int_eq(cfg.nlisten, 2);
+	ck_assert_int_eq(cfg.listen[0].tls, 0);
+	ck_assert_int_eq(cfg.listen[1].tls, 1);
+	ck_assert_str_eq(cfg.listen[1].host, "::1");
+	ck_assert_str_eq(cfg.listen[1].port, "443");
+	/* empty adds nothing */
+	ck_assert_int_eq(set("tls-listen", ""), 0);
+	ck_assert_int_eq(cfg.nlisten, 2);
+	set_fails("tls-listen", "localhost:443");
+	set_fails("tls-listen", "127.0.0.1:65536");
+	ck_assert_int_eq(cfg.nlisten, 2);
+	ck_assert_int_eq(set("tls-cert", "/etc/c.pem"), 0);
+	ck_assert_int_eq(set("tls-key", "/etc/k.pem"), 0);
+	ck_assert_str_eq(cfg.tls_cert, "/etc/c.pem");
+	ck_assert_str_eq(cfg.tls_key, "/etc/k.pem");
+}
+END_TEST
+
+START_TEST(test_tls_listen_shares_max)
+{
+	int	 i;
+
+	fresh();
+	for (i = 0; i < MAX_LISTEN - 1; i++)
+		ck_assert_int_eq(set("listen", "127.0.0.1:1"), 0);
+	ck_assert_int_eq(set("tls-listen", "127.0.0.1:2"), 0);
+	set_fails("tls-listen", "127.0.0.1:3");
+	ck_assert_int_eq(cfg.nlisten, MAX_LISTEN);
+}
+END_TEST
+
+START_TEST(test_load_tls)
+{
+	/* the command line replaces the file's TLS listeners only */
+	write_conf("listen = 127.0.0.1:1\ntls-listen = 127.0.0.1:2\n"
+	    "tls-cert = /c\ntls-key = /k\n");
+	fresh();
+	ck_assert_int_eq(ARGV("-c", tmpl, "--tls-listen", "127.0.0.1:3"),
+	    CONFIG_RUN);
+	ck_assert_msg(config_load(&cfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(cfg.nlisten, 2);
+	ck_assert_str_eq(cfg.listen[0].port, "1");
+	ck_assert_int_eq(cfg.listen[0].tls, 0);
+	ck_assert_str_eq(cfg.listen[1].port, "3");
+	ck_assert_int_eq(cfg.listen[1].tls, 1);
+	config_free(&cfg);
+
+	/* only TLS: no default plain listener */
+	fresh();
+	ck_assert_int_eq(ARGV("-c", tmpl, "-l", "127.0.0.1:4"), CONFIG_RUN);
+	ck_assert_msg(config_load(&cfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(cfg.nlisten, 2);
+	ck_assert_str_eq(cfg.listen[0].port, "2");
+	ck_assert_int_eq(cfg.listen[0].tls, 1);
+	ck_assert_str_eq(cfg.listen[1].port, "4");
+	config_free(&cfg);
+	unlink(tmpl);
+
+	write_conf("tls-listen = 127.0.0.1:2\ntls-cert = /c\ntls-key = /k\n");
+	fresh();
+	ck_assert_int_eq(ARGV("-c", tmpl), CONFIG_RUN);
+	ck_assert_msg(config_load(&cfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(cfg.nlisten, 1);
+	ck_assert_int_eq(cfg.listen[0].tls, 1);
+	config_free(&cfg);
+	unlink(tmpl);
+
+	/* tls-listen needs both files; either file needs the other */
+	write_conf("tls-listen = 127.0.0.1:2\n");
+	fresh();
+	ck_assert_int_eq(ARGV("-c", tmpl), CONFIG_RUN);
+	ck_assert_int_eq(config_load(&cfg, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "tls-listen needs tls-cert"));
+	config_free(&cfg);
+	write_conf("tls-cert = /c\n");
+	fresh();
+	ck_assert_int_eq(ARGV("-c", tmpl), CONFIG_RUN);
+	ck_assert_int_eq(config_load(&cfg, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "tls-key is missing"));
+	config_free(&cfg);
+	unlink(tmpl);
+}
+END_TEST
+
 static Suite *
 config_suite(void)
 {
@@ -779,6 +870,8 @@ config_suite(void)
 	tcase_add_test(tc, test_parse_text_crlf_quotes);
 	tcase_add_test(tc, test_parse_text_quoted_then_comment);
 	tcase_add_test(tc, test_parse_text_errors);
+	tcase_add_test(tc, test_tls_keys);
+	tcase_add_test(tc, test_tls_listen_shares_max);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("args");
@@ -799,6 +892,7 @@ config_suite(void)
 	tcase_add_test(tc, test_load_file_listeners);
 	tcase_add_test(tc, test_load_default_listener);
 	tcase_add_test(tc, test_load_errors);
+	tcase_add_test(tc, test_load_tls);
 	suite_add_tcase(s, tc);
 	return s;
 }
