@@ -2,8 +2,9 @@
  * wschatd: group chat over WebSocket.
  *
  * Start-up order: settings, logging, the pid file, the web client, the
- * listeners (all while still root, if started as root), then the
- * privilege drop, then the master's poll() loop.
+ * listeners (all while still root, if started as root), then the chroot
+ * and the privilege drop, then the master's poll() loop, which starts
+ * the spawner of the workers (spawn.c).
  */
 #include "config.h"
 
@@ -14,6 +15,7 @@
 #include <unistd.h>
 #include <libutil.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <openssl/crypto.h>
 
@@ -44,6 +46,52 @@ raise_fd_limit(void)
 		    (unsigned long long)rl.rlim_cur);
 }
 
+/* Started as root with a chroot: the directory must be there. */
+static void
+check_chroot(const struct wsconfig *cfg)
+{
+	struct stat	 st;
+
+	if (geteuid() != 0 || cfg->chroot[0] == '\0')
+		return;
+	if (stat(cfg->chroot, &st) == -1)
+		fatal("chroot directory %s (create it, or choose another "
+		    "with --chroot)", cfg->chroot);
+	if (!S_ISDIR(st.st_mode))
+		fatalx("chroot directory %s: not a directory", cfg->chroot);
+}
+
+/*
+ * Root: chroot, then the drop, then proof that root is gone.  The config
+ * file and the web client stay reachable for SIGHUP through descriptors
+ * of their directories, taken here.
+ */
+static void
+confine(const struct wsconfig *cfg)
+{
+	struct privsep_user	 pu;
+	char			 err[CONFIG_ERRLEN];
+
+	if (geteuid() != 0) {
+		log_info("not started as root: running as uid %d, no chroot "
+		    "and no privilege drop", (int)getuid());
+		return;
+	}
+	if (privsep_lookup(cfg->user, &pu) == -1)
+		fatalx("user %s does not exist (create it, or choose "
+		    "another with --user)", cfg->user);
+	if (cfg->chroot[0] != '\0') {
+		if (config_pin_dir(cfg, err, sizeof(err)) == -1)
+			fatalx("%s", err);
+		if (webroot_pin_dir(cfg->webroot, err, sizeof(err)) == -1)
+			fatalx("%s", err);
+		if (chroot(cfg->chroot) == -1 || chdir("/") == -1)
+			fatal("chroot %s", cfg->chroot);
+		log_info("chroot %s", cfg->chroot);
+	}
+	privsep_drop(&pu);
+}
+
 /* -n: check everything that start-up would read, and say so. */
 static int
 check_config(const struct wsconfig *cfg)
@@ -70,7 +118,6 @@ int
 main(int argc, char *argv[], char *envp[])
 {
 	static struct wsconfig	 cfg;
-	struct privsep_user	 pu;
 	struct webroot		*wr;
 	struct pidfh		*pfh = NULL;
 	pid_t			 other;
@@ -98,6 +145,7 @@ main(int argc, char *argv[], char *envp[])
 	if (!OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL))
 		fatalx("OpenSSL initialisation failed");
 	log_init(cfg.foreground, cfg.debug);
+	check_chroot(&cfg);
 
 	if (cfg.pidfile[0] != '\0' &&
 	    (pfh = pidfile_open(cfg.pidfile, 0644, &other)) == NULL) {
@@ -123,18 +171,12 @@ main(int argc, char *argv[], char *envp[])
 			master_log_listener(lfd[i]);
 	} else
 		nl = master_listen(&cfg, lfd);
+	/* TLS: certificates and keys are read here, before the chroot. */
 
-	if (geteuid() == 0) {
-		if (privsep_lookup(cfg.user, &pu) == -1)
-			fatalx("user %s does not exist (create it, or choose "
-			    "another with --user)", cfg.user);
-		privsep_drop(&pu);
-	} else
-		log_info("not started as root: running as uid %d, "
-		    "no privilege drop", (int)getuid());
-
+	/* Before the chroot: daemon() opens /dev/null. */
 	if (!cfg.foreground && daemon(0, 0) == -1)
 		fatal("daemon");
+	confine(&cfg);
 	if (pfh != NULL && pidfile_write(pfh) == -1)
 		fatal("pid file %s", cfg.pidfile);
 
