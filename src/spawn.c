@@ -25,6 +25,12 @@
 #define SPAWNER_CTL_FD	3
 #define SPAWNER_LOG_FD	4
 #define SPAWNER_LOW_FD	5
+/* A worker's: client 3, broker 4, syslog 5 (the filter allows no
+ * dup2/close_range: fcntl and close do it). */
+#define WORKER_CLIENT_FD	3
+#define WORKER_BROKER_FD	4
+#define WORKER_LOG_FD		5
+#define WORKER_TMP_FD		8
 /* Descriptors passed with one request: client, broker. */
 #define SPAWN_NFDS	2
 
@@ -158,6 +164,50 @@ spawner_reap(int ctl)
 	}
 }
 
+/* Move fd to exactly want (free) through a temporary: -1 on error. */
+static int
+move_fd(int fd, int want)
+{
+	int	 t;
+
+	if (fd == want)
+		return 0;
+	if ((t = fcntl(fd, F_DUPFD, want)) != want) {
+		if (t != -1)
+			close(t);
+		return -1;
+	}
+	return close(fd);
+}
+
+/* Only the client, broker and syslog sockets stay, at fixed numbers. */
+static int
+worker_fds(int *cfd, int *bfd)
+{
+	int	 hc, hb, hl = -1;
+
+	if ((hc = fcntl(*cfd, F_DUPFD, WORKER_TMP_FD)) == -1 ||
+	    (hb = fcntl(*bfd, F_DUPFD, WORKER_TMP_FD)) == -1 ||
+	    (log_fd() != -1 && (hl = fcntl(log_fd(), F_DUPFD,
+	    WORKER_TMP_FD)) == -1))
+		return -1;
+	close(*cfd);
+	close(*bfd);
+	if (log_fd() != -1)
+		close(log_fd());
+	close(SPAWNER_CTL_FD);
+	close(spawner_sigpipe[0]);
+	close(spawner_sigpipe[1]);
+	if (move_fd(hc, WORKER_CLIENT_FD) == -1 ||
+	    move_fd(hb, WORKER_BROKER_FD) == -1 ||
+	    (hl != -1 && move_fd(hl, WORKER_LOG_FD) == -1))
+		return -1;
+	log_setfd(hl != -1 ? WORKER_LOG_FD : -1);
+	*cfd = WORKER_CLIENT_FD;
+	*bfd = WORKER_BROKER_FD;
+	return 0;
+}
+
 static void __attribute__((noreturn))
 spawner_child(const struct wsconfig *cfg, const struct webroot *wr,
     const struct spawn_req *rq, int cfd, int bfd)
@@ -165,11 +215,8 @@ spawner_child(const struct wsconfig *cfg, const struct webroot *wr,
 	char	 peer[64];
 
 	/* First of all: this process can never fork again. */
-	if (sandbox_noproc() == -1)
+	if (sandbox_noproc() == -1 || worker_fds(&cfd, &bfd) == -1)
 		_exit(1);
-	close(SPAWNER_CTL_FD);
-	close(spawner_sigpipe[0]);
-	close(spawner_sigpipe[1]);
 	signal(SIGCHLD, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
