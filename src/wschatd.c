@@ -105,6 +105,12 @@ check_config(const struct wsconfig *cfg)
 		return 1;
 	}
 	webroot_free(wr);
+	if (geteuid() == 0 && cfg->chroot[0] != '\0' &&
+	    access(cfg->chroot, X_OK) == -1) {
+		fprintf(stderr, "wschatd: chroot directory %s: %s\n",
+		    cfg->chroot, strerror(errno));
+		return 1;
+	}
 	if (privsep_lookup(cfg->user, &pu) == -1) {
 		fprintf(stderr, "wschatd: user %s does not exist\n", cfg->user);
 		return 1;
