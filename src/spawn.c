@@ -36,6 +36,20 @@
 
 static int	spawner_sigpipe[2] = { -1, -1 };
 
+/*
+ * Under the filter, the end is _exit, not exit: no atexit handlers (in
+ * sanitizer builds LeakSanitizer's would need a thread and /proc).
+ */
+static void __attribute__((noreturn))
+spawner_die(const char *what, int err)
+{
+	if (err)
+		log_warn("spawner: %s", what);
+	else
+		log_warnx("spawner: %s", what);
+	_exit(1);
+}
+
 static void
 spawner_sigchld(int sig)
 {
@@ -103,7 +117,7 @@ spawner_send(int ctl, const struct spawn_rep *rp)
 		if (errno == EPIPE || errno == ECONNRESET)
 			_exit(0);	/* the master is shutting down */
 		if (errno != EINTR)
-			fatal("spawner: send to master");
+			spawner_die("send to master", 1);
 	}
 }
 
@@ -131,7 +145,7 @@ spawner_recv(int ctl, struct spawn_req *rq, int *cfd, int *bfd)
 	mh.msg_controllen = sizeof(cbuf.buf);
 	while ((n = recvmsg(ctl, &mh, MSG_CMSG_CLOEXEC)) == -1)
 		if (errno != EINTR)
-			fatal("spawner: recvmsg");
+			spawner_die("recvmsg", 1);
 	if (n == 0)
 		return 0;
 	cm = CMSG_FIRSTHDR(&mh);
@@ -233,10 +247,8 @@ spawner_fork(const struct wsconfig *cfg, const struct webroot *wr, int ctl)
 
 	if ((rc = spawner_recv(ctl, &rq, &cfd, &bfd)) == 0)
 		_exit(0);	/* the master is gone or has a new spawner */
-	if (rc == -1) {
-		/* Only the master writes here: that is a bug. */
-		fatalx("spawner: malformed request");
-	}
+	if (rc == -1)	/* only the master writes here: a bug */
+		spawner_die("malformed request", 0);
 	memset(&rp, 0, sizeof(rp));
 	rp.type = SPAWN_STARTED;
 	rp.slot = rq.slot;
@@ -284,7 +296,7 @@ spawner_main(const struct wsconfig *cfg, const struct webroot *wr)
 		if ((rc = poll(pfd, 2, -1)) == -1) {
 			if (errno == EINTR)
 				continue;
-			fatal("spawner: poll");
+			spawner_die("poll", 1);
 		}
 		if (pfd[1].revents & POLLIN) {
 			while (read(spawner_sigpipe[0], drain, sizeof(drain)) > 0)

@@ -74,6 +74,7 @@ START_TEST(allowed_calls_work)
 }
 END_TEST
 
+#if !defined(__SANITIZE_ADDRESS__)
 static void
 call_open(void)
 {
@@ -85,6 +86,7 @@ call_openat(void)
 {
 	(void)syscall(SYS_openat, AT_FDCWD, "/etc/passwd", O_RDONLY);
 }
+#endif
 
 static void
 call_socket(void)
@@ -116,8 +118,11 @@ call_kill(void)
 
 START_TEST(forbidden_calls_kill)
 {
+#if !defined(__SANITIZE_ADDRESS__)
+	/* Sanitizer builds let openat through for their reports. */
 	assert_killed(filtered(call_open));
 	assert_killed(filtered(call_openat));
+#endif
 	assert_killed(filtered(call_socket));
 	assert_killed(filtered(call_socketpair));
 	assert_killed(filtered(call_execve));
@@ -151,6 +156,7 @@ have_i386(void)
 	int	 st;
 
 	if ((pid = fork()) == 0) {
+		signal(SIGSEGV, SIG_DFL);	/* no sanitizer report */
 		call_i386();
 		_exit(0);
 	}
