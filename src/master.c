@@ -442,7 +442,7 @@ spawn(int cfd, const struct sockaddr_storage *ss, socklen_t sl,
 	struct spawn_req rq;
 	int		 sv[2], slot, rc;
 
-	if (M.spcur == -1) {
+	if (M.spcur == -1 || M.sp[M.spcur].fd == -1) {
 		log_warnx("client %s: refused: no spawner running", peer);
 		refuse_busy(cfd);
 		return;
@@ -622,12 +622,15 @@ spawner_read(int sp)
 			if (slot_of_pid(rp.pid, &i) == 0)
 				worker_ended(i, rp.pid, rp.status);
 		} else {
-			if (rc != 0)
-				log_warnx("spawner: bad reply");
+			/* It stays the current one until reaped (see
+			 * spawner_gone): no restart before that. */
+			if (rc != 0) {
+				log_warnx("spawner %d: bad reply",
+				    (int)M.sp[sp].pid);
+				kill(M.sp[sp].pid, SIGKILL);
+			}
 			close(M.sp[sp].fd);
 			M.sp[sp].fd = -1;
-			if (M.spcur == sp)
-				M.spcur = -1;
 		}
 	}
 }
@@ -668,7 +671,10 @@ spawner_gone(int sp, int st)
 			M.spretry = now + SPAWNER_RETRY_MS * M.spfails;
 		} else
 			M.spfails = 0;
-		if (!M.quit)
+		if (!M.quit && M.spretry)
+			log_warnx("spawner: starting a new one in %d ms",
+			    (int)(M.spretry - now));
+		else if (!M.quit)
 			log_warnx("spawner: starting a new one");
 	}
 	M.sp[sp].pid = 0;

@@ -7,6 +7,7 @@ import asyncio
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import tempfile
 import unittest
@@ -121,6 +122,69 @@ class TestConfinement(ChatTestCase):
         d = await self.joined("dave")
         await a.expect("join")
         await d.say("hello")
+
+
+class TestSpawner(ChatTestCase):
+    """The spawner: replaced when it dies and on SIGHUP; its workers live
+    on as the master's."""
+
+    async def new_spawner(self, old):
+        ok = await async_wait_until(
+            lambda: self.daemon.spawners() not in ([], [old]), WAIT)
+        self.assertTrue(ok, "spawner %d not replaced: %r\n%s"
+                        % (old, self.daemon.spawners(), self.daemon.stderr()))
+        self.assertTrue(await async_wait_until(
+            lambda: len(self.daemon.spawners()) == 1, WAIT),
+            self.daemon.spawners())
+        return self.daemon.spawners()[0]
+
+    async def assert_adopted_and_reaped(self, client, worker):
+        st = harness.proc_stat(worker)
+        self.assertIsNotNone(st)
+        self.assertEqual(st[1], self.daemon.pid)
+        await client.close()
+        self.assertTrue(await async_wait_until(
+            lambda: harness.proc_stat(worker) is None, WAIT),
+            "worker %d not reaped: %r" % (worker, harness.proc_stat(worker)))
+
+    async def test_killed_spawner_is_replaced(self):
+        a = await self.joined("alice")
+        b = await self.joined("bob")
+        await a.expect("join")
+        wa = self.daemon.worker_for(a.local_port)
+        old = self.daemon.spawners()[0]
+        os.kill(old, signal.SIGKILL)
+        new = await self.new_spawner(old)
+        self.assertNotEqual(new, old)
+        self.assertIn("spawner %d killed by signal 9" % old,
+                      self.daemon.stderr())
+        # The old workers go on, and a newcomer gets a worker.
+        await a.say("after")
+        self.assertEqual((await b.expect("message"))["text"], "after")
+        c = await self.joined("carol")
+        for x in (a, b):
+            self.assertEqual((await x.expect("join"))["name"], "carol")
+        await c.say("hi")
+        self.assertEqual(harness.proc_stat(
+            self.daemon.worker_for(c.local_port))[1], new)
+        await self.assert_adopted_and_reaped(a, wa)
+        self.assertEqual(self.daemon.zombies(), [])
+
+    async def test_reload_starts_a_new_spawner(self):
+        a = await self.joined("alice")
+        wa = self.daemon.worker_for(a.local_port)
+        old = self.daemon.spawners()[0]
+        os.kill(self.daemon.pid, signal.SIGHUP)
+        new = await self.new_spawner(old)
+        self.assertNotEqual(new, old)
+        self.assertFalse(proc_alive(old))
+        b = await self.joined("bob")
+        self.assertEqual((await a.expect("join"))["name"], "bob")
+        await b.say("new spawner")
+        self.assertEqual((await a.expect("message"))["text"], "new spawner")
+        await self.assert_adopted_and_reaped(a, wa)
+        self.assertEqual(self.daemon.zombies(), [])
+        self.assertNotIn("killed by signal", self.daemon.stderr())
 
 
 @unittest.skipUnless(os.geteuid() == 0, "needs root")
