@@ -62,6 +62,7 @@ struct client {
 struct spawner {
 	pid_t		 pid;		/* 0: free entry */
 	int		 fd;		/* -1 once its end is read */
+	int		 queued;	/* requests not answered yet */
 	int64_t		 started;	/* mono ms */
 };
 
@@ -447,6 +448,11 @@ spawn(int cfd, const struct sockaddr_storage *ss, socklen_t sl,
 		refuse_busy(cfd);
 		return;
 	}
+	if (M.sp[M.spcur].queued >= SPAWN_QUEUE_MAX) {
+		log_info("client %s: refused: the spawner is busy", peer);
+		refuse_busy(cfd);
+		return;
+	}
 	if ((slot = slot_alloc()) == -1) {
 		log_warnx("out of memory for client %s", peer);
 		close(cfd);
@@ -475,6 +481,7 @@ spawn(int cfd, const struct sockaddr_storage *ss, socklen_t sl,
 	}
 	close(sv[1]);
 	close(cfd);
+	M.sp[M.spcur].queued++;
 	c = &M.cl[slot];
 	memset(c, 0, sizeof(*c));
 	c->pending = 1;
@@ -568,6 +575,7 @@ spawner_up(void)
 	}
 	M.sp[i].pid = pid;
 	M.sp[i].fd = fd;
+	M.sp[i].queued = 0;
 	M.sp[i].started = now;
 	M.spcur = i;
 	M.spretry = 0;
@@ -589,6 +597,8 @@ spawner_started(int sp, const struct spawn_rep *rp)
 {
 	struct client	*c;
 
+	if (M.sp[sp].queued > 0)
+		M.sp[sp].queued--;
 	if (rp->slot >= M.ncl || !M.cl[rp->slot].pending ||
 	    M.cl[rp->slot].spawner != sp) {
 		log_warnx("spawner: reply for an unknown client");
@@ -624,7 +634,7 @@ spawner_read(int sp)
 		} else {
 			/* It stays the current one until reaped (see
 			 * spawner_gone): no restart before that. */
-			if (rc != 0) {
+			if (rc == 1 || (rc == IO_ERROR && errno != ECONNRESET)) {
 				log_warnx("spawner %d: bad reply",
 				    (int)M.sp[sp].pid);
 				kill(M.sp[sp].pid, SIGKILL);

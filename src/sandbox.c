@@ -56,8 +56,10 @@ static const unsigned int allowed[] = {
 	/* Memory. */
 	__NR_brk, __NR_mmap, __NR_munmap, __NR_mremap, __NR_madvise,
 	__NR_mprotect,
-	/* Signals: handlers, masks, returning from a handler. */
+	/* Signals: handlers, masks, returning from a handler; the kernel
+	 * resumes a poll() interrupted by a stop with restart_syscall. */
 	__NR_rt_sigaction, __NR_rt_sigprocmask, __NR_rt_sigreturn,
+	__NR_restart_syscall,
 	/* Time (also served by the vDSO), randomness (WebSocket keys, TLS). */
 	__NR_clock_gettime, __NR_gettimeofday, __NR_getrandom,
 	__NR_getpid,

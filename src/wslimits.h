@@ -73,6 +73,8 @@
 #define SPAWNER_MIN_LIFE_MS	1000
 /* Wait between restarts of a spawner that keeps failing, per failure. */
 #define SPAWNER_RETRY_MS	1000
+/* Clients handed to a spawner and not yet answered; more get 503. */
+#define SPAWN_QUEUE_MAX		64
 /* Failed starts in a row after which the master gives up and exits. */
 #define SPAWNER_MAX_FAILS	5
 

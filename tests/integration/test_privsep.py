@@ -6,10 +6,13 @@ only the worker that makes it."""
 import asyncio
 import os
 import pwd
+import re
 import shutil
+import select
 import signal
 import subprocess
 import tempfile
+import time
 import unittest
 
 import harness
@@ -185,6 +188,54 @@ class TestSpawner(ChatTestCase):
         await self.assert_adopted_and_reaped(a, wa)
         self.assertEqual(self.daemon.zombies(), [])
         self.assertNotIn("killed by signal", self.daemon.stderr())
+
+
+class TestSpawnerBusy(harness.DaemonMixin, unittest.TestCase):
+    """A stopped spawner: clients queue on its control socket up to the
+    kernel's limit, the rest get 503 at once; all queued ones are served
+    once it goes on."""
+
+    def test_full_queue_gets_503(self):
+        with open(os.path.join(harness.REPO, "src", "wslimits.h")) as f:
+            qlen = int(re.search(r"#define SPAWN_QUEUE_MAX\s+(\d+)",
+                                 f.read()).group(1))
+        d = self.start_daemon()
+        self.assertTrue(harness.wait_until(d.spawners, WAIT))
+        spawner = d.spawners()[0]
+        n = qlen + 8
+        os.kill(spawner, signal.SIGSTOP)
+        socks, status = [], {}
+        try:
+            # Connect only: a refused client gets its 503 at accept, and
+            # must not have sent anything (unread data turns the close
+            # into a reset).
+            for i in range(n):
+                socks.append(harness.connect_raw(d.port, WAIT))
+            deadline = time.monotonic() + WAIT
+            while len(status) < n - qlen and time.monotonic() < deadline:
+                waiting = [s for i, s in enumerate(socks) if i not in status]
+                ready, _, _ = select.select(waiting, [], [], 0.2)
+                for s in ready:
+                    status[socks.index(s)] = s.recv(12)
+        finally:
+            os.kill(spawner, signal.SIGCONT)
+        try:
+            for i, s in enumerate(socks):
+                if i not in status:
+                    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n"
+                              b"Connection: close\r\n\r\n")
+                    status[i] = s.recv(12)
+        finally:
+            for s in socks:
+                s.close()
+        codes = [v[9:12] for v in status.values()]
+        self.assertEqual(len(codes), n)
+        self.assertIn(b"503", codes)
+        self.assertIn(b"200", codes)
+        self.assertEqual(codes.count(b"503") + codes.count(b"200"), n, codes)
+        self.assertIn("the spawner is busy", d.stderr())
+        # Stopped and continued, the spawner is the same process.
+        self.assertEqual(d.spawners(), [spawner])
 
 
 @unittest.skipUnless(os.geteuid() == 0, "needs root")

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,8 @@
 
 /* uid and gid of "nobody": root ignores RLIMIT_NPROC. */
 #define NOBODY		65534
+/* How long the child of stop_and_continue_survive waits in poll(). */
+#define STOP_POLL_MS	400
 /* What a child exits with when the call it makes is allowed through. */
 #define EXIT_ALLOWED	42
 
@@ -173,6 +176,31 @@ START_TEST(other_abi_kills)
 END_TEST
 #endif
 
+/* A poll() interrupted by a stop is resumed with restart_syscall. */
+START_TEST(stop_and_continue_survive)
+{
+	pid_t	 pid;
+	int	 st;
+
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0) {
+		if (sandbox_enter_always() == -1)
+			_exit(2);
+		(void)poll(NULL, 0, STOP_POLL_MS);
+		_exit(EXIT_ALLOWED);
+	}
+	usleep(STOP_POLL_MS * 1000 / 4);
+	ck_assert_int_eq(kill(pid, SIGSTOP), 0);
+	ck_assert_int_eq(waitpid(pid, &st, WUNTRACED), pid);
+	ck_assert(WIFSTOPPED(st));
+	ck_assert_int_eq(kill(pid, SIGCONT), 0);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st), "killed by signal %d", WTERMSIG(st));
+	ck_assert_int_eq(WEXITSTATUS(st), EXIT_ALLOWED);
+}
+END_TEST
+
 START_TEST(no_fork_after_noproc)
 {
 	gid_t	 g = NOBODY;
@@ -227,6 +255,7 @@ sandbox_suite(void)
 #if defined(__x86_64__)
 	tcase_add_test(tc, other_abi_kills);
 #endif
+	tcase_add_test(tc, stop_and_continue_survive);
 	tcase_add_test(tc, no_fork_after_noproc);
 	tcase_add_test(tc, valgrind_detection);
 	suite_add_tcase(s, tc);
