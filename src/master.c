@@ -467,8 +467,8 @@ spawn(int cfd, const struct sockaddr_storage *ss, socklen_t sl,
 	memset(&rq, 0, sizeof(rq));
 	rq.slot = (uint32_t)slot;
 	rq.tls = 0;
-	rq.peerlen = sl;
-	memcpy(&rq.peer, ss, sizeof(rq.peer));
+	rq.peerlen = sl < sizeof(rq.peer) ? sl : sizeof(rq.peer);
+	memcpy(&rq.peer, ss, rq.peerlen);
 	if ((rc = spawn_request(M.sp[M.spcur].fd, &rq, cfd, sv[1])) != 0) {
 		if (rc == IO_AGAIN)
 			log_info("client %s: refused: the spawner is busy", peer);

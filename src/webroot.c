@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "http.h"
+#include "sandbox.h"
 #include "webroot.h"
 #include "wslimits.h"
 
@@ -23,9 +24,13 @@ struct loader {
 	size_t		 cap;
 	int		 rootfd;
 	const char	*root;		/* for messages */
+	char		 real[PATH_MAX];	/* resolved root, without openat2 */
 	char		*err;
 	size_t		 errlen;
 };
+
+/* 1 when openat2 is missing, -1 before the first call. */
+static int	 no_openat2 = -1;
 
 /* The pinned webroot (see webroot_pin_dir). */
 static int	 pin_fd = -1;
@@ -51,14 +56,43 @@ lerr(struct loader *l, const char *fmt, ...)
  * ".." out of it), so no request path reaches anything else.
  */
 static int
-open_beneath(const struct loader *l, const char *rel, int flags)
+open_beneath(struct loader *l, const char *rel, int flags)
 {
 	struct open_how	 how;
+	char		 abs[PATH_MAX], real[PATH_MAX];
+	size_t		 rl;
+	int		 fd;
 
-	memset(&how, 0, sizeof(how));
-	how.flags = (unsigned long long)(flags | O_CLOEXEC | O_NOCTTY);
-	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-	return (int)syscall(SYS_openat2, l->rootfd, rel, &how, sizeof(how));
+	/* valgrind does not know openat2 and would report each call. */
+	if (no_openat2 == -1)
+		no_openat2 = sandbox_under_valgrind();
+	if (!no_openat2) {
+		memset(&how, 0, sizeof(how));
+		how.flags = (unsigned long long)(flags | O_CLOEXEC | O_NOCTTY);
+		how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+		fd = (int)syscall(SYS_openat2, l->rootfd, rel, &how,
+		    sizeof(how));
+		if (fd != -1 || errno != ENOSYS)
+			return fd;
+		no_openat2 = 1;
+	}
+	/*
+	 * No openat2 (valgrind, kernels before 5.6): resolve by path and
+	 * check the result is inside.  This needs the webroot's path, so it
+	 * does not work under a chroot.
+	 */
+	if (l->real[0] == '\0' && realpath(l->root, l->real) == NULL)
+		return -1;
+	rl = strcmp(l->real, "/") == 0 ? 0 : strlen(l->real);
+	if ((size_t)snprintf(abs, sizeof(abs), "%s/%s", l->real, rel) >=
+	    sizeof(abs) || realpath(abs, real) == NULL)
+		return -1;
+	if (strncmp(real, l->real, rl) != 0 ||
+	    (real[rl] != '/' && real[rl] != '\0')) {
+		errno = EXDEV;
+		return -1;
+	}
+	return open(real, flags | O_CLOEXEC | O_NOCTTY);
 }
 
 static int

@@ -87,7 +87,8 @@ def chroot_dir():
     chroot call and the reload through kept directory descriptors are
     exercised all the same."""
     global _chroot_dir
-    if _chroot_dir is None and sanitizer_build():
+    if _chroot_dir is None and (sanitizer_build() or VALGRIND):
+        # Valgrind, too, writes its logs by path after the chroot.
         _chroot_dir = "/"
     if _chroot_dir is None:
         _chroot_dir = tempfile.mkdtemp(prefix="wschatd-chroot-")

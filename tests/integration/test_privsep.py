@@ -21,6 +21,10 @@ from harness import ChatTestCase, Daemon, async_wait_until, proc_alive
 WAIT = 10.0
 SIGSYS = 31
 
+# Under valgrind there is no filter and no process title to find the
+# processes by (its run of the integration tests is a short list anyway).
+no_valgrind = unittest.skipIf(harness.VALGRIND, "not under valgrind")
+
 
 def status(pid):
     """/proc/PID/status as a dict of its fields (text)."""
@@ -45,6 +49,7 @@ def nproc_limit(pid):
 
 
 @unittest.skipUnless(os.geteuid() == 0, "needs root")
+@no_valgrind
 class TestConfinement(ChatTestCase):
 
     def setUp(self):
@@ -127,6 +132,7 @@ class TestConfinement(ChatTestCase):
         await d.say("hello")
 
 
+@no_valgrind
 class TestSpawner(ChatTestCase):
     """The spawner: replaced when it dies and on SIGHUP; its workers live
     on as the master's."""
@@ -190,6 +196,7 @@ class TestSpawner(ChatTestCase):
         self.assertNotIn("killed by signal", self.daemon.stderr())
 
 
+@no_valgrind
 class TestSpawnerBusy(harness.DaemonMixin, unittest.TestCase):
     """A stopped spawner: clients queue on its control socket up to the
     kernel's limit, the rest get 503 at once; all queued ones are served
@@ -239,6 +246,7 @@ class TestSpawnerBusy(harness.DaemonMixin, unittest.TestCase):
 
 
 @unittest.skipUnless(os.geteuid() == 0, "needs root")
+@no_valgrind
 class TestStart(unittest.TestCase):
 
     def run_daemon(self, args, timeout=10):
