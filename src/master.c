@@ -847,6 +847,9 @@ shutdown_workers(void)
 	for (i = 0; i < M.ncl; i++)
 		if (M.cl[i].pid > 0)
 			kill(M.cl[i].pid, SIGKILL);
+	for (j = 0; j < SPAWNERS_MAX; j++)
+		if (M.sp[j].pid > 0)
+			kill(M.sp[j].pid, SIGKILL);
 	for (;;) {
 		pid_t pid = waitpid(-1, NULL, 0);
 		if (pid == -1 && errno != EINTR)
