@@ -5,9 +5,10 @@
  *
  * Not allowed, among others: open, openat, openat2, creat, execve,
  * execveat, socket, socketpair, connect, bind, listen, accept, accept4,
- * ptrace, kill, tgkill.  clone is allowed for the spawner, which forks the
- * workers; a worker sets RLIMIT_NPROC to 0 at once (sandbox_noproc), so
- * that its own fork fails with EAGAIN.
+ * ptrace, kill, tgkill; prlimit64 on any process but itself (workers
+ * share the master's uid).  clone is allowed for the spawner, which forks
+ * the workers; a worker sets RLIMIT_NPROC to 0 at once (sandbox_noproc),
+ * so that its own fork fails with EAGAIN.
  */
 #include "config.h"
 
@@ -70,8 +71,9 @@ static const unsigned int allowed[] = {
 #ifdef __NR_clone3
 	__NR_clone3,
 #endif
-	__NR_wait4, __NR_set_robust_list, __NR_setrlimit, __NR_prlimit64,
+	__NR_wait4, __NR_set_robust_list,
 	__NR_exit, __NR_exit_group,
+	/* prlimit64 (RLIMIT_NPROC) is allowed apart, on this process only. */
 #if defined(__SANITIZE_ADDRESS__) || defined(WSCHATD_ASAN)
 	/*
 	 * Sanitizer builds only (--enable-sanitizers, for tests, never
@@ -94,9 +96,16 @@ static const unsigned int allowed[] = {
 };
 
 #define NALLOWED	(sizeof(allowed) / sizeof(allowed[0]))
-/* Load arch, check, kill; load nr, x32 check, kill; the list; kill; allow. */
+/* Load arch, check, kill; load nr, x32 check, kill. */
 #define PROG_HEAD	6
-#define PROG_MAX	(PROG_HEAD + NALLOWED + 2)
+/* prlimit64: its pid argument must be 0, this process. */
+#define PROG_PRLIMIT	6
+/* The head, prlimit64, the list, kill, allow. */
+#define PROG_MAX	(PROG_HEAD + PROG_PRLIMIT + NALLOWED + 2)
+
+/* The two halves of the first argument (little-endian). */
+#define ARG0_LO		offsetof(struct seccomp_data, args[0])
+#define ARG0_HI		(offsetof(struct seccomp_data, args[0]) + 4)
 
 int
 sandbox_allowed_count(void)
@@ -129,6 +138,21 @@ build(struct sock_filter *f)
 	    X32_SYSCALL_BIT, 0, 1);
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
 	    SECCOMP_RET_KILL_PROCESS);
+	/* prlimit64(0, ...) jumps to the allow at the end, past the list
+	 * and the kill; with another pid it is killed; else on to the list
+	 * with the number still loaded. */
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+	    __NR_prlimit64, 0, PROG_PRLIMIT - 1);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	    ARG0_LO);
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+	    0, 0, 2);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	    ARG0_HI);
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+	    0, (unsigned char)(NALLOWED + 2), 0);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+	    SECCOMP_RET_KILL_PROCESS);
 	/* Entry i jumps over the NALLOWED - 1 - i that follow and the kill. */
 	for (i = 0; i < NALLOWED; i++)
 		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ |
@@ -146,7 +170,9 @@ sandbox_enter_always(void)
 	struct sock_filter	 f[PROG_MAX];
 	struct sock_fprog	 prog;
 
-	_Static_assert(NALLOWED < 255, "allow-list too long for BPF jumps");
+	_Static_assert(NALLOWED + 2 < 256, "allow-list too long for BPF jumps");
+	_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+	    "ARG0_LO and ARG0_HI assume little-endian");
 	prog.len = (unsigned short)build(f);
 	prog.filter = f;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)

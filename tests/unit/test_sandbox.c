@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -113,6 +114,24 @@ call_execve(void)
 	(void)execve("/bin/true", argv, envp);
 }
 
+/* Workers run as the master's user: its limits are out of their reach. */
+static void
+call_prlimit_other(void)
+{
+	struct rlimit	 rl;
+
+	(void)prlimit(getppid(), RLIMIT_NOFILE, NULL, &rl);
+}
+
+static void
+call_prlimit_self(void)
+{
+	struct rlimit	 rl;
+
+	if (prlimit(0, RLIMIT_NOFILE, NULL, &rl) == -1)
+		_exit(3);
+}
+
 static void
 call_kill(void)
 {
@@ -130,6 +149,16 @@ START_TEST(forbidden_calls_kill)
 	assert_killed(filtered(call_socketpair));
 	assert_killed(filtered(call_execve));
 	assert_killed(filtered(call_kill));
+	assert_killed(filtered(call_prlimit_other));
+}
+END_TEST
+
+START_TEST(prlimit_self_allowed)
+{
+	int	 st = filtered(call_prlimit_self);
+
+	ck_assert_msg(WIFEXITED(st), "killed by signal %d", WTERMSIG(st));
+	ck_assert_int_eq(WEXITSTATUS(st), EXIT_ALLOWED);
 }
 END_TEST
 
@@ -252,6 +281,7 @@ sandbox_suite(void)
 
 	tcase_add_test(tc, allowed_calls_work);
 	tcase_add_test(tc, forbidden_calls_kill);
+	tcase_add_test(tc, prlimit_self_allowed);
 #if defined(__x86_64__)
 	tcase_add_test(tc, other_abi_kills);
 #endif
