@@ -14,6 +14,9 @@
 #ifndef WEBROOT
 #define WEBROOT		"/usr/local/share/wschatd/www"
 #endif
+#ifndef STATEDIR
+#define STATEDIR	"/usr/local/var/lib/wschatd"
+#endif
 #ifndef WSCHATD_USER
 #define WSCHATD_USER	"_wschatd"
 #endif
@@ -38,6 +41,7 @@ struct wsconfig {
 	int			 debug;
 	char			 user[64];
 	char			 webroot[PATH_MAX];
+	char			 chroot[PATH_MAX];	/* "" for none */
 	char			 config_path[PATH_MAX];
 	int			 config_given;	/* -c: the file must exist */
 	int			 check_only;	/* -n: check the settings and exit */
@@ -84,5 +88,10 @@ int	config_parse_text(struct wsconfig *, const char *name, const char *,
 	    size_t, char *, size_t);
 void	config_free(struct wsconfig *);
 void	config_usage(FILE *);
+/*
+ * Keep a descriptor of the config file's directory, so that config_load
+ * still finds the file after a chroot (SIGHUP).  -1 with err on failure.
+ */
+int	config_pin_dir(const struct wsconfig *, char *, size_t);
 
 #endif

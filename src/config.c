@@ -54,6 +54,7 @@ config_defaults(struct wsconfig *c)
 		strlcpy(c->config_path, DEFAULT_CONFIG, sizeof(c->config_path));
 	strlcpy(c->user, WSCHATD_USER, sizeof(c->user));
 	strlcpy(c->webroot, WEBROOT, sizeof(c->webroot));
+	strlcpy(c->chroot, STATEDIR, sizeof(c->chroot));
 	c->max_clients = DEF_MAX_CLIENTS;
 	c->max_message = DEF_MAX_MESSAGE;
 	c->max_text = DEF_MAX_TEXT;
@@ -251,6 +252,19 @@ config_set(struct wsconfig *c, const char *key, const char *val,
 		}
 		return 0;
 	}
+	if (strcmp(key, "chroot") == 0) {
+		if (*val != '\0' && *val != '/') {
+			seterr(err, errlen, "chroot: '%s' is not an absolute path",
+			    val);
+			return -1;
+		}
+		if (strlcpy(c->chroot, val, sizeof(c->chroot)) >=
+		    sizeof(c->chroot)) {
+			seterr(err, errlen, "chroot: path too long");
+			return -1;
+		}
+		return 0;
+	}
 	if (strcmp(key, "pidfile") == 0) {
 		if (*val != '\0' && *val != '/') {
 			seterr(err, errlen, "pidfile: '%s' is not an absolute path",
@@ -404,6 +418,55 @@ config_parse_text(struct wsconfig *c, const char *name, const char *text,
 	return rc;
 }
 
+/* The config file's directory and name in it, once pinned. */
+static int	 conf_dirfd = -1;
+static char	 conf_pinned[PATH_MAX];
+static char	 conf_base[NAME_MAX + 1];
+
+int
+config_pin_dir(const struct wsconfig *c, char *err, size_t errlen)
+{
+	char		 dir[PATH_MAX];
+	const char	*slash;
+	size_t		 dl;
+
+	if ((slash = strrchr(c->config_path, '/')) == NULL) {
+		strlcpy(dir, ".", sizeof(dir));
+		slash = c->config_path - 1;
+	} else {
+		dl = (size_t)(slash - c->config_path);
+		if (dl == 0)
+			dl = 1;		/* "/file" */
+		if (dl >= sizeof(dir)) {
+			seterr(err, errlen, "%s: path too long", c->config_path);
+			return -1;
+		}
+		memcpy(dir, c->config_path, dl);
+		dir[dl] = '\0';
+	}
+	if (strlcpy(conf_base, slash + 1, sizeof(conf_base)) >=
+	    sizeof(conf_base) || conf_base[0] == '\0') {
+		seterr(err, errlen, "%s: not a file name", c->config_path);
+		return -1;
+	}
+	if (conf_dirfd != -1)
+		close(conf_dirfd);
+	if ((conf_dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		seterr(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	strlcpy(conf_pinned, c->config_path, sizeof(conf_pinned));
+	return 0;
+}
+
+static int
+config_open(const struct wsconfig *c)
+{
+	if (conf_dirfd != -1 && strcmp(conf_pinned, c->config_path) == 0)
+		return openat(conf_dirfd, conf_base, O_RDONLY | O_CLOEXEC);
+	return open(c->config_path, O_RDONLY | O_CLOEXEC);
+}
+
 static int
 config_file(struct wsconfig *c, char *err, size_t errlen)
 {
@@ -413,7 +476,7 @@ config_file(struct wsconfig *c, char *err, size_t errlen)
 	size_t		 got = 0;
 	int		 fd, rc;
 
-	if ((fd = open(c->config_path, O_RDONLY | O_CLOEXEC)) == -1) {
+	if ((fd = config_open(c)) == -1) {
 		if (errno == ENOENT && !c->config_given)
 			return 0;
 		seterr(err, errlen, "%s: %s", c->config_path, strerror(errno));
@@ -530,6 +593,8 @@ config_usage(FILE *f)
 "  -w, --webroot DIR       directory of the web client\n"
 "                          (default %s)\n"
 "  -c, --config FILE       config file (default %s)\n"
+"      --chroot DIR        when started as root, change the root directory\n"
+"                          to DIR, empty for none (default %s)\n"
 "  -d, --debug             log more detail\n"
 "  -n, --check-config      check the configuration and the web client,\n"
 "                          then exit: 0 if good, 1 if not\n"
@@ -579,7 +644,8 @@ config_usage(FILE *f)
 "socket activation, wschatd takes its listeners from LISTEN_FDS instead of\n"
 "--listen and --tls-listen (a socket named \"tls\" speaks TLS).  See\n"
 "wschatd(8) and wschatd.conf(5).\n",
-	    DEF_PORT, WSCHATD_USER, WEBROOT, DEFAULT_CONFIG, DEF_MAX_CLIENTS,
+	    DEF_PORT, WSCHATD_USER, WEBROOT, DEFAULT_CONFIG, STATEDIR,
+	    DEF_MAX_CLIENTS,
 	    DEF_MAX_MESSAGE, DEF_MAX_TEXT, DEF_HISTORY, DEF_RATE_LIMIT,
 	    DEF_RATE_BURST, DEF_MAX_QUEUE, DEF_MAX_CLIENTS_PER_IP,
 	    DEF_REQUEST_TIMEOUT, DEF_PING_INTERVAL, DEF_IDLE_TIMEOUT,
@@ -618,6 +684,7 @@ config_args(struct wsconfig *c, int argc, char **argv, char *err,
 		{ "tls-cert",	required_argument,	NULL, 17 },
 		{ "tls-key",	required_argument,	NULL, 18 },
 		{ "check-config", no_argument,		NULL, 'n' },
+		{ "chroot",	required_argument,	NULL, 19 },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct wsconfig	 probe;
@@ -660,7 +727,7 @@ config_args(struct wsconfig *c, int argc, char **argv, char *err,
 			return CONFIG_EXIT;
 		case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8:
 		case 9: case 10: case 11: case 12: case 13: case 14: case 15:
-		case 16: case 17: case 18:
+		case 16: case 17: case 18: case 19:
 			key = longopts[idx].name;
 			break;
 		case ':':

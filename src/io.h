@@ -25,5 +25,8 @@ ssize_t	 io_read(int, struct bbuf *, size_t max);
 int	 io_flush(int, struct bbuf *);
 int64_t	 io_now_ms(void);	/* wall clock, ms since the epoch */
 int64_t	 io_mono_ms(void);	/* monotonic clock, ms */
+struct sockaddr;
+/* "1.2.3.4:5" or "[::1]:5" */
+void	 io_addr_text(const struct sockaddr *, char *, size_t);
 
 #endif

@@ -9,13 +9,64 @@
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include "log.h"
 
 static int	log_stderr = 1;
 static int	log_journal;	/* stderr is systemd's journal */
 static int	log_verbose;
+/*
+ * Our own connection to the syslog socket instead of openlog(): its
+ * descriptor is known, so it survives the chroot and is handed down to the
+ * spawner and the workers, which may neither open nor connect a socket.
+ */
+static int	log_sock = -1;
+
+#define LOG_SOCKET	"/dev/log"
+#define LOG_IDENT	"wschatd"
+
+static int
+log_connect(void)
+{
+	struct sockaddr_un	 sun;
+	int			 fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strlcpy(sun.sun_path, LOG_SOCKET, sizeof(sun.sun_path));
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void
+log_syslog(int pri, const char *msg)
+{
+	struct tm	 tm;
+	time_t		 t = time(NULL);
+	char		 line[1280], stamp[32];
+	int		 n;
+
+	if (log_sock == -1)
+		return;
+	if (localtime_r(&t, &tm) == NULL ||
+	    strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm) == 0)
+		stamp[0] = '\0';
+	n = snprintf(line, sizeof(line), "<%d>%s %s[%d]: %s",
+	    LOG_DAEMON | pri, stamp, LOG_IDENT, (int)getpid(), msg);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line))
+		n = sizeof(line) - 1;
+	(void)send(log_sock, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
 
 /* $JOURNAL_STREAM names stderr's device and inode when systemd connected
  * it to the journal, which adds the name and pid itself. */
@@ -39,9 +90,10 @@ log_init(int foreground, int debug)
 	log_stderr = foreground;
 	log_journal = foreground && stderr_is_journal();
 	log_verbose = debug;
-	if (!log_stderr)
-		openlog("wschatd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 	tzset();
+	if (!log_stderr && (log_sock = log_connect()) == -1)
+		fprintf(stderr, "wschatd: cannot connect to %s: %s\n",
+		    LOG_SOCKET, strerror(errno));
 }
 
 void
@@ -50,13 +102,30 @@ log_setdebug(int debug)
 	log_verbose = debug;
 }
 
+/* Reconnect (the syslog daemon may have restarted); in a chroot, where
+ * the socket is out of reach, the old connection is kept. */
 void
 log_reopen(void)
 {
-	if (!log_stderr) {
-		closelog();
-		openlog("wschatd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
-	}
+	int	 fd;
+
+	if (log_stderr || (fd = log_connect()) == -1)
+		return;
+	if (log_sock != -1)
+		close(log_sock);
+	log_sock = fd;
+}
+
+int
+log_fd(void)
+{
+	return log_sock;
+}
+
+void
+log_setfd(int fd)
+{
+	log_sock = fd;
 }
 
 static void vlog(int, const char *, va_list, const char *)
@@ -87,10 +156,13 @@ vlog(int pri, const char *fmt, va_list ap, const char *err)
 			fprintf(stderr, "wschatd[%d]: %s%s\n", (int)getpid(),
 			    lvl, msg);
 		fflush(stderr);
-	} else if (err != NULL)
-		syslog(pri, "%s: %s", msg, err);
-	else
-		syslog(pri, "%s", msg);
+	} else {
+		if (err != NULL) {
+			size_t l = strlen(msg);
+			snprintf(msg + l, sizeof(msg) - l, ": %s", err);
+		}
+		log_syslog(pri, msg);
+	}
 	errno = saved;
 }
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -30,6 +31,7 @@
 #include "log.h"
 #include "master.h"
 #include "notify.h"
+#include "spawn.h"
 #include "title.h"
 #include "tls.h"
 #include "worker.h"
@@ -49,7 +51,9 @@ struct qent {
 };
 
 struct client {
-	pid_t		 pid;		/* 0: free slot */
+	pid_t		 pid;		/* 0: free slot or not started yet */
+	int		 pending;	/* asked the spawner, no pid yet */
+	int		 spawner;	/* index in M.sp of its spawner */
 	int		 fd;		/* broker socket, -1 once closed */
 	int		 joined;
 	size_t		 batch_off;	/* where its part of this round's batch starts */
@@ -67,6 +71,14 @@ struct perip {
 	struct access_addr key;
 	unsigned	 n;
 	struct perip	*next;
+};
+
+/* A spawner process and the master's end of its control socket. */
+struct spawner {
+	pid_t		 pid;		/* 0: free entry */
+	int		 fd;		/* -1 once its end is read */
+	int		 queued;	/* requests not answered yet */
+	int64_t		 started;	/* mono ms */
 };
 
 static struct {
@@ -89,6 +101,12 @@ static struct {
 	size_t		 npfd;		/* allocated */
 	size_t		 npfd_used;
 
+	struct spawner	 sp[SPAWNERS_MAX];
+	int		 spcur;		/* the one taking requests, or -1 */
+	int		 spfails;	/* failed starts in a row */
+	int64_t		 spretry;	/* mono ms of the next start, 0: none */
+	size_t		 npfd_sp;	/* spawner entries in the poll set */
+
 	int		 quit;
 	int64_t		 accept_resume;	/* mono ms; 0 when accepting */
 
@@ -109,27 +127,6 @@ sig_handler(int sig)
 
 	(void)write(M.sigpipe[1], &c, 1);
 	errno = saved;
-}
-
-static void
-addr_text(const struct sockaddr *sa, char *buf, size_t len)
-{
-	char	 host[INET6_ADDRSTRLEN];
-	int	 port = 0;
-
-	host[0] = '\0';
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const void *)sa;
-		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
-		port = ntohs(s4->sin_port);
-		snprintf(buf, len, "%s:%d", host, port);
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *)sa;
-		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
-		port = ntohs(s6->sin6_port);
-		snprintf(buf, len, "[%s]:%d", host, port);
-	} else
-		snprintf(buf, len, "unknown");
 }
 
 int
@@ -178,7 +175,7 @@ master_log_listener(const struct listener *l)
 
 	if (getsockname(l->fd, (struct sockaddr *)&ss, &sl) == -1)
 		fatal("getsockname");
-	addr_text((struct sockaddr *)&ss, text, sizeof(text));
+	io_addr_text((struct sockaddr *)&ss, text, sizeof(text));
 	log_info("listening on %s%s", text, l->tls ? " with TLS" : "");
 }
 
@@ -415,7 +412,8 @@ static void
 client_evict(uint32_t cid, const char *why)
 {
 	client_drop(cid, why);
-	kill(M.cl[cid].pid, SIGKILL);
+	if (M.cl[cid].pid > 0)
+		kill(M.cl[cid].pid, SIGKILL);
 }
 
 /* A chat text, whole or in IPC_CHUNK pieces; returns -1 if evicted. */
@@ -520,7 +518,8 @@ slot_alloc(void)
 
 	for (j = 0; j < M.ncl; j++) {
 		i = (M.hint + j) % M.ncl;
-		if (M.cl[i].pid == 0 && M.cl[i].fd == -1) {
+		if (M.cl[i].pid == 0 && M.cl[i].fd == -1 &&
+		    !M.cl[i].pending) {
 			M.hint = i + 1;
 			return (int)i;
 		}
@@ -614,14 +613,38 @@ admit_peer(int fd, const struct sockaddr *sa, const char *peer,
 	return -1;
 }
 
-/* Fork a worker for the connection: its slot, or -1. */
+/*
+ * The spawner has SPAWN_QUEUE_MAX clients waiting for their workers: leave
+ * new ones in the listen backlog until it catches up (a burst of arrivals
+ * waits a moment instead of being refused).
+ */
 static int
-spawn(int cfd, const char *peer, int tls)
+spawner_full(void)
+{
+	return M.spcur != -1 && M.sp[M.spcur].fd != -1 &&
+	    M.sp[M.spcur].queued >= SPAWN_QUEUE_MAX;
+}
+
+/* Hand the client to the spawner: its slot, or -1 (the client is
+   closed).  The worker's pid comes back later. */
+static int
+spawn(int cfd, const struct sockaddr_storage *ss, socklen_t sl,
+    const char *peer, int tls)
 {
 	struct client	*c;
-	int		 sv[2], slot, cf, bf;
-	pid_t		 pid;
+	struct spawn_req rq;
+	int		 sv[2], slot, rc;
 
+	if (M.spcur == -1 || M.sp[M.spcur].fd == -1) {
+		log_warnx("client %s: refused: no spawner running", peer);
+		refuse_busy(cfd);
+		return -1;
+	}
+	if (M.sp[M.spcur].queued >= SPAWN_QUEUE_MAX) {
+		log_info("client %s: refused: the spawner is busy", peer);
+		refuse_busy(cfd);
+		return -1;
+	}
 	if ((slot = slot_alloc()) == -1) {
 		log_warnx("out of memory for client %s", peer);
 		close(cfd);
@@ -633,36 +656,31 @@ spawn(int cfd, const char *peer, int tls)
 		close(cfd);
 		return -1;
 	}
-	switch ((pid = fork())) {
-	case -1:
-		log_warn("fork");
+	memset(&rq, 0, sizeof(rq));
+	rq.slot = (uint32_t)slot;
+	rq.tls = tls;
+	rq.peerlen = sl < sizeof(rq.peer) ? sl : sizeof(rq.peer);
+	memcpy(&rq.peer, ss, rq.peerlen);
+	if ((rc = spawn_request(M.sp[M.spcur].fd, &rq, cfd, sv[1])) != 0) {
+		if (rc == IO_AGAIN)
+			log_info("client %s: refused: the spawner is busy", peer);
+		else
+			log_warn("client %s: refused: spawner", peer);
 		close(sv[0]);
 		close(sv[1]);
-		close(cfd);
+		refuse_busy(cfd);
 		return -1;
-	case 0:
-		/* Keep the client as 3 and the broker socket as 4; close all else. */
-		signal(SIGCHLD, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		if ((cf = fcntl(cfd, F_DUPFD, 5)) == -1 ||
-		    (bf = fcntl(sv[1], F_DUPFD, 5)) == -1 ||
-		    dup2(cf, 3) == -1 || dup2(bf, 4) == -1)
-			_exit(1);
-		closefrom(5);
-		log_reopen();
-		worker_main(M.cfg, M.wr, 3, 4, peer, tls);
 	}
 	close(sv[1]);
 	close(cfd);
+	M.sp[M.spcur].queued++;
 	c = &M.cl[slot];
 	memset(c, 0, sizeof(*c));
-	c->pid = pid;
+	c->pending = 1;
+	c->spawner = M.spcur;
 	c->fd = sv[0];
 	strlcpy(c->peer, peer, sizeof(c->peer));
 	M.nlive++;
-	log_debug("client %s: worker %d", peer, (int)pid);
 	return slot;
 }
 
@@ -675,7 +693,7 @@ do_accept(const struct listener *l)
 	char			 peer[64];
 	int			 i, fd, counted, slot, proxy;
 
-	for (i = 0; i < ACCEPTS_PER_ROUND; i++) {
+	for (i = 0; i < ACCEPTS_PER_ROUND && !spawner_full(); i++) {
 		sl = sizeof(ss);
 		fd = accept4(l->fd, (struct sockaddr *)&ss, &sl,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -695,11 +713,11 @@ do_accept(const struct listener *l)
 			refuse_busy(fd);
 			continue;
 		}
-		addr_text((struct sockaddr *)&ss, peer, sizeof(peer));
+		io_addr_text((struct sockaddr *)&ss, peer, sizeof(peer));
 		if ((counted = admit_peer(fd, (struct sockaddr *)&ss, peer,
 		    &key, &proxy)) == -1)
 			continue;
-		if ((slot = spawn(fd, peer, l->tls)) == -1) {
+		if ((slot = spawn(fd, &ss, sl, peer, l->tls)) == -1) {
 			if (counted)
 				perip_put(&key);
 			continue;
@@ -710,31 +728,199 @@ do_accept(const struct listener *l)
 	}
 }
 
+/* The client in slot i no longer counts for its address. */
+static void
+client_uncount(size_t i)
+{
+	if (M.cl[i].ipcounted)
+		perip_put(&M.cl[i].ipkey);
+	M.cl[i].ipcounted = 0;
+}
+
+/* The worker in slot i has ended (st as from waitpid); free the slot. */
+static void
+worker_ended(size_t i, pid_t pid, int st)
+{
+	if (WIFSIGNALED(st))
+		log_info("client %s: worker %d killed by signal %d",
+		    M.cl[i].peer, (int)pid, WTERMSIG(st));
+	else if (WEXITSTATUS(st) != 0)
+		log_info("client %s: worker %d exited with %d",
+		    M.cl[i].peer, (int)pid, WEXITSTATUS(st));
+	client_drop((uint32_t)i, NULL);
+	client_uncount(i);
+	M.cl[i].pid = 0;
+	M.cl[i].pending = 0;
+	M.nlive--;
+}
+
+static int
+slot_of_pid(pid_t pid, size_t *slot)
+{
+	size_t	 i;
+
+	for (i = 0; i < M.ncl; i++)
+		if (M.cl[i].pid == pid) {
+			*slot = i;
+			return 0;
+		}
+	return -1;
+}
+
+static void
+spawner_up(void)
+{
+	int64_t	 now = io_mono_ms();
+	pid_t	 pid;
+	int	 i, fd;
+
+	if (M.spcur != -1 || M.quit || (M.spretry && now < M.spretry))
+		return;
+	for (i = 0; i < SPAWNERS_MAX; i++)
+		if (M.sp[i].pid == 0 && M.sp[i].fd == -1)
+			break;
+	if (i == SPAWNERS_MAX || (pid = spawner_start(M.cfg, M.wr, &fd)) == -1) {
+		if (i == SPAWNERS_MAX)
+			log_warnx("spawner: too many retiring spawners");
+		else
+			log_warn("spawner: start");
+		M.spretry = now + SPAWNER_RETRY_MS;
+		return;
+	}
+	M.sp[i].pid = pid;
+	M.sp[i].fd = fd;
+	M.sp[i].queued = 0;
+	M.sp[i].started = now;
+	M.spcur = i;
+	M.spretry = 0;
+	log_debug("spawner %d started", (int)pid);
+}
+
+/* No new requests to spawner i: it exits once it has read the last. */
+static void
+spawner_retire(int i)
+{
+	if (M.sp[i].fd != -1 && shutdown(M.sp[i].fd, SHUT_WR) == -1)
+		log_warn("spawner: shutdown");
+	if (M.spcur == i)
+		M.spcur = -1;
+}
+
+static void
+spawner_started(int sp, const struct spawn_rep *rp)
+{
+	struct client	*c;
+
+	if (M.sp[sp].queued > 0)
+		M.sp[sp].queued--;
+	if (rp->slot >= M.ncl || !M.cl[rp->slot].pending ||
+	    M.cl[rp->slot].spawner != sp) {
+		log_warnx("spawner: reply for an unknown client");
+		return;
+	}
+	c = &M.cl[rp->slot];
+	c->pending = 0;
+	if (rp->pid <= 0) {
+		log_warnx("client %s: no worker", c->peer);
+		client_drop(rp->slot, NULL);
+		client_uncount(rp->slot);
+		M.nlive--;
+		return;
+	}
+	c->pid = rp->pid;
+	log_debug("client %s: worker %d", c->peer, (int)rp->pid);
+}
+
+static void
+spawner_read(int sp)
+{
+	struct spawn_rep rp;
+	size_t		 i;
+	int		 n, rc;
+
+	for (n = 0; n < IPC_READS_PER_ROUND * 4 && M.sp[sp].fd != -1; n++) {
+		if ((rc = spawn_reply(M.sp[sp].fd, &rp)) == IO_AGAIN)
+			return;
+		if (rc == 1 && rp.type == SPAWN_STARTED)
+			spawner_started(sp, &rp);
+		else if (rc == 1 && rp.type == SPAWN_ENDED) {
+			if (slot_of_pid(rp.pid, &i) == 0)
+				worker_ended(i, rp.pid, rp.status);
+		} else {
+			/* It stays the current one until reaped (see
+			 * spawner_gone): no restart before that. */
+			if (rc == 1 || (rc == IO_ERROR && errno != ECONNRESET)) {
+				log_warnx("spawner %d: bad reply",
+				    (int)M.sp[sp].pid);
+				kill(M.sp[sp].pid, SIGKILL);
+			}
+			close(M.sp[sp].fd);
+			M.sp[sp].fd = -1;
+		}
+	}
+}
+
+/* Spawner sp has exited: what it left undone is undone for good. */
+static void
+spawner_gone(int sp, int st)
+{
+	int64_t	 now = io_mono_ms();
+	size_t	 i;
+
+	if (!M.quit && (WIFSIGNALED(st) || WEXITSTATUS(st) != 0))
+		log_warnx("spawner %d %s %d", (int)M.sp[sp].pid,
+		    WIFSIGNALED(st) ? "killed by signal" : "exited with",
+		    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+	if (M.sp[sp].fd != -1)
+		spawner_read(sp);	/* its last replies */
+	if (M.sp[sp].fd != -1) {
+		close(M.sp[sp].fd);
+		M.sp[sp].fd = -1;
+	}
+	/* Requests it never answered, workers it reaped but never reported
+	 * (its others are now the master's children, see master_run). */
+	for (i = 0; i < M.ncl; i++) {
+		struct client *c = &M.cl[i];
+		if (c->spawner != sp)
+			continue;
+		if (c->pending || (c->pid > 0 && kill(c->pid, 0) == -1 &&
+		    errno == ESRCH))
+			worker_ended(i, c->pid, 0);
+	}
+	if (M.spcur == sp) {
+		M.spcur = -1;
+		if (now - M.sp[sp].started < SPAWNER_MIN_LIFE_MS) {
+			if (++M.spfails >= SPAWNER_MAX_FAILS)
+				fatalx("spawner: failed %d times in a row",
+				    M.spfails);
+			M.spretry = now + SPAWNER_RETRY_MS * M.spfails;
+		} else
+			M.spfails = 0;
+		if (!M.quit && M.spretry)
+			log_warnx("spawner: starting a new one in %d ms",
+			    (int)(M.spretry - now));
+		else if (!M.quit)
+			log_warnx("spawner: starting a new one");
+	}
+	M.sp[sp].pid = 0;
+	spawner_up();
+}
+
 static void
 reap(void)
 {
 	pid_t	 pid;
 	size_t	 i;
-	int	 st;
+	int	 st, j;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-		for (i = 0; i < M.ncl; i++)
-			if (M.cl[i].pid == pid)
+		for (j = 0; j < SPAWNERS_MAX; j++)
+			if (M.sp[j].pid == pid)
 				break;
-		if (i == M.ncl)
-			continue;
-		if (WIFSIGNALED(st))
-			log_info("client %s: worker %d killed by signal %d",
-			    M.cl[i].peer, (int)pid, WTERMSIG(st));
-		else if (WEXITSTATUS(st) != 0)
-			log_info("client %s: worker %d exited with %d",
-			    M.cl[i].peer, (int)pid, WEXITSTATUS(st));
-		client_drop((uint32_t)i, NULL);
-		if (M.cl[i].ipcounted)
-			perip_put(&M.cl[i].ipkey);
-		M.cl[i].ipcounted = 0;
-		M.cl[i].pid = 0;
-		M.nlive--;
+		if (j < SPAWNERS_MAX)
+			spawner_gone(j, st);
+		else if (slot_of_pid(pid, &i) == 0)
+			worker_ended(i, pid, st);
 	}
 }
 
@@ -801,6 +987,13 @@ reload(void)
 	*M.cfg = nc;
 	log_setdebug(nc.debug);
 	broker_configure(M.broker, nc.history, nc.max_text);
+	/* New workers get the new settings and web client from a new
+	 * spawner; the old one's workers live on. */
+	if (M.spcur != -1)
+		spawner_retire(M.spcur);
+	M.spfails = 0;
+	M.spretry = 0;
+	spawner_up();
 	log_info("configuration reloaded");
 	notify_send("READY=1");
 }
@@ -829,7 +1022,7 @@ signals(void)
 static void
 build_pollset(void)
 {
-	size_t	 i, n = 0, want = 1 + (size_t)M.nl + M.ncl;
+	size_t	 i, n = 0, want = 1 + (size_t)M.nl + SPAWNERS_MAX + M.ncl;
 	int	 j;
 
 	if (want > M.npfd) {
@@ -842,8 +1035,18 @@ build_pollset(void)
 	M.pfd[n].fd = M.sigpipe[0];
 	M.pfd[n++].events = POLLIN;
 	for (j = 0; j < M.nl; j++) {
-		M.pfd[n].fd = M.accept_resume ? -1 : M.lst[j].fd;
+		M.pfd[n].fd = M.accept_resume || spawner_full() ? -1 :
+		    M.lst[j].fd;
 		M.pfd[n++].events = POLLIN;
+	}
+	M.npfd_sp = 0;
+	for (j = 0; j < SPAWNERS_MAX; j++) {
+		if (M.sp[j].fd == -1)
+			continue;
+		M.pfd[n].fd = M.sp[j].fd;
+		M.pfd[n].events = POLLIN;
+		M.pfd_cid[n++] = (uint32_t)j;
+		M.npfd_sp++;
 	}
 	for (i = 0; i < M.ncl; i++) {
 		if (M.cl[i].fd == -1)
@@ -869,6 +1072,18 @@ shutdown_workers(void)
 		close(M.lst[j].fd);
 	for (i = 0; i < M.ncl; i++)
 		client_drop((uint32_t)i, NULL);
+	/* The spawners exit at EOF; their workers come to the master. */
+	for (j = 0; j < SPAWNERS_MAX; j++)
+		if (M.sp[j].fd != -1) {
+			close(M.sp[j].fd);
+			M.sp[j].fd = -1;
+		}
+	M.spcur = -1;
+	for (i = 0; i < M.ncl; i++)
+		if (M.cl[i].pending) {
+			M.cl[i].pending = 0;
+			M.nlive--;
+		}
 	while (M.nlive > 0 && (now = io_mono_ms()) < deadline) {
 		p.fd = M.sigpipe[0];
 		p.events = POLLIN;
@@ -877,9 +1092,12 @@ shutdown_workers(void)
 		reap();
 	}
 	for (i = 0; i < M.ncl; i++)
-		if (M.cl[i].pid != 0)
+		if (M.cl[i].pid > 0)
 			kill(M.cl[i].pid, SIGKILL);
-	while (M.nlive > 0) {
+	for (j = 0; j < SPAWNERS_MAX; j++)
+		if (M.sp[j].pid > 0)
+			kill(M.sp[j].pid, SIGKILL);
+	for (;;) {
 		pid_t pid = waitpid(-1, NULL, 0);
 		if (pid == -1 && errno != EINTR)
 			break;
@@ -905,6 +1123,9 @@ master_run(struct wsconfig *cfg, struct webroot *wr, struct listener *lst,
 	M.lst = lst;
 	M.nl = nl;
 	M.perip_seed = arc4random();
+	M.spcur = -1;
+	for (n = 0; n < SPAWNERS_MAX; n++)
+		M.sp[n].fd = -1;
 	bbuf_init(&M.batch);
 	if ((M.broker = broker_new(&broker_ops, NULL, cfg->history,
 	    cfg->max_text)) == NULL)
@@ -919,7 +1140,13 @@ master_run(struct wsconfig *cfg, struct webroot *wr, struct listener *lst,
 		if (sigaction(sig[i], &sa, NULL) == -1)
 			fatal("sigaction");
 	signal(SIGPIPE, SIG_IGN);
+	/* Workers of a spawner that exits become the master's to reap. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1)
+		fatal("PR_SET_CHILD_SUBREAPER");
 	title_set("master");
+	spawner_up();
+	if (M.spcur == -1)
+		fatalx("cannot start the spawner");
 	log_info("wschatd %s started", PACKAGE_VERSION);
 	notify_send("READY=1");
 
@@ -931,6 +1158,12 @@ master_run(struct wsconfig *cfg, struct webroot *wr, struct listener *lst,
 			timeout = M.accept_resume > now ?
 			    (int)(M.accept_resume - now) : 0;
 		}
+		if (M.spcur == -1 && M.spretry) {
+			int64_t now = io_mono_ms();
+			int t = M.spretry > now ? (int)(M.spretry - now) : 0;
+			if (timeout == -1 || t < timeout)
+				timeout = t;
+		}
 		n = poll(M.pfd, M.npfd_used, timeout);
 		if (n == -1) {
 			if (errno == EINTR)
@@ -939,6 +1172,7 @@ master_run(struct wsconfig *cfg, struct webroot *wr, struct listener *lst,
 		}
 		if (M.accept_resume && io_mono_ms() >= M.accept_resume)
 			M.accept_resume = 0;
+		spawner_up();
 		if (M.pfd[0].revents & POLLIN)
 			M.quit = signals();
 		if (M.quit)
@@ -949,6 +1183,10 @@ master_run(struct wsconfig *cfg, struct webroot *wr, struct listener *lst,
 				continue;
 			if (i <= (size_t)M.nl) {
 				do_accept(&M.lst[i - 1]);
+				continue;
+			}
+			if (i <= (size_t)M.nl + M.npfd_sp) {
+				spawner_read((int)M.pfd_cid[i]);
 				continue;
 			}
 			uint32_t cid = M.pfd_cid[i];

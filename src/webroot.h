@@ -25,6 +25,9 @@ struct webroot {
 };
 
 struct webroot		*webroot_load(const char *, char *, size_t);
+/* Keep a descriptor of this webroot: webroot_load of the same path then
+ * works after a chroot (SIGHUP).  -1 with err on failure. */
+int			 webroot_pin_dir(const char *, char *, size_t);
 void			 webroot_free(struct webroot *);
 const struct wfile	*webroot_find(const struct webroot *, const char *);
 /* Is path a directory prefix of a loaded file ("/sub" for "/sub/x")? */

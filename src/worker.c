@@ -904,12 +904,10 @@ on_timeout(struct worker *w)
 
 void
 worker_main(const struct wsconfig *cfg, const struct webroot *wr, int cfd,
-    int bfd, const char *peer, int tls)
+    int bfd, const char *peer, const struct sockaddr *peer_sa, int tls)
 {
 	struct worker	 w;
 	struct pollfd	 pfd[2];
-	struct sockaddr_storage ss;
-	socklen_t	 sl;
 	int64_t		 now;
 	ssize_t		 n;
 	int		 timeout, one = 1, broker_dead_seen = 0, pending;
@@ -931,10 +929,7 @@ worker_main(const struct wsconfig *cfg, const struct webroot *wr, int cfd,
 	http_parser_init(&w.hp);
 	setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	title_set("client %s", peer);
-	sl = sizeof(ss);
-	if (getpeername(cfd, (struct sockaddr *)&ss, &sl) == 0 &&
-	    access_addr_from_sockaddr((struct sockaddr *)&ss,
-	    &w.peer_addr) == 0)
+	if (access_addr_from_sockaddr(peer_sa, &w.peer_addr) == 0)
 		w.via_proxy = access_cidr_list_match(cfg->trusted,
 		    (size_t)cfg->ntrusted, &w.peer_addr);
 	/* OpenSSL writes with write(2): a reset must not kill us. */

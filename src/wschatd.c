@@ -3,8 +3,9 @@
  *
  * Start-up order: settings, the TLS certificate and key, logging, the
  * pid file, the web client, the listeners (all while still root, if
- * started as root), then the privilege drop, then the master's poll()
- * loop.
+ * started as root), then the chroot and the privilege drop, then the
+ * master's poll() loop, which starts the spawner of the workers
+ * (spawn.c).
  */
 #include "config.h"
 
@@ -15,6 +16,7 @@
 #include <unistd.h>
 #include <libutil.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <openssl/crypto.h>
 
@@ -46,6 +48,52 @@ raise_fd_limit(void)
 		    (unsigned long long)rl.rlim_cur);
 }
 
+/* Started as root with a chroot: the directory must be there. */
+static void
+check_chroot(const struct wsconfig *cfg)
+{
+	struct stat	 st;
+
+	if (geteuid() != 0 || cfg->chroot[0] == '\0')
+		return;
+	if (stat(cfg->chroot, &st) == -1)
+		fatal("chroot directory %s (create it, or choose another "
+		    "with --chroot)", cfg->chroot);
+	if (!S_ISDIR(st.st_mode))
+		fatalx("chroot directory %s: not a directory", cfg->chroot);
+}
+
+/*
+ * Root: chroot, then the drop, then proof that root is gone.  The config
+ * file and the web client stay reachable for SIGHUP through descriptors
+ * of their directories, taken here.
+ */
+static void
+confine(const struct wsconfig *cfg)
+{
+	struct privsep_user	 pu;
+	char			 err[CONFIG_ERRLEN];
+
+	if (geteuid() != 0) {
+		log_info("not started as root: running as uid %d, no chroot "
+		    "and no privilege drop", (int)getuid());
+		return;
+	}
+	if (privsep_lookup(cfg->user, &pu) == -1)
+		fatalx("user %s does not exist (create it, or choose "
+		    "another with --user)", cfg->user);
+	if (cfg->chroot[0] != '\0') {
+		if (config_pin_dir(cfg, err, sizeof(err)) == -1)
+			fatalx("%s", err);
+		if (webroot_pin_dir(cfg->webroot, err, sizeof(err)) == -1)
+			fatalx("%s", err);
+		if (chroot(cfg->chroot) == -1 || chdir("/") == -1)
+			fatal("chroot %s", cfg->chroot);
+		log_info("chroot %s", cfg->chroot);
+	}
+	privsep_drop(&pu);
+}
+
 /* -n: check everything that start-up would read, and say so. */
 static int
 check_config(const struct wsconfig *cfg)
@@ -68,6 +116,12 @@ check_config(const struct wsconfig *cfg)
 		}
 		SSL_CTX_free(ctx);
 	}
+	if (geteuid() == 0 && cfg->chroot[0] != '\0' &&
+	    access(cfg->chroot, X_OK) == -1) {
+		fprintf(stderr, "wschatd: chroot directory %s: %s\n",
+		    cfg->chroot, strerror(errno));
+		return 1;
+	}
 	if (privsep_lookup(cfg->user, &pu) == -1) {
 		fprintf(stderr, "wschatd: user %s does not exist\n", cfg->user);
 		return 1;
@@ -81,7 +135,6 @@ int
 main(int argc, char *argv[], char *envp[])
 {
 	static struct wsconfig	 cfg;
-	struct privsep_user	 pu;
 	struct webroot		*wr;
 	struct pidfh		*pfh = NULL;
 	struct listener		 lst[MAX_LISTEN];
@@ -121,6 +174,7 @@ main(int argc, char *argv[], char *envp[])
 		tls_set(ctx);
 	}
 	log_init(cfg.foreground, cfg.debug);
+	check_chroot(&cfg);
 
 	if (cfg.pidfile[0] != '\0' &&
 	    (pfh = pidfile_open(cfg.pidfile, 0644, &other)) == NULL) {
@@ -153,17 +207,10 @@ main(int argc, char *argv[], char *envp[])
 	} else
 		nl = master_listen(&cfg, lst);
 
-	if (geteuid() == 0) {
-		if (privsep_lookup(cfg.user, &pu) == -1)
-			fatalx("user %s does not exist (create it, or choose "
-			    "another with --user)", cfg.user);
-		privsep_drop(&pu);
-	} else
-		log_info("not started as root: running as uid %d, "
-		    "no privilege drop", (int)getuid());
-
+	/* Before the chroot: daemon() opens /dev/null. */
 	if (!cfg.foreground && daemon(0, 0) == -1)
 		fatal("daemon");
+	confine(&cfg);
 	if (pfh != NULL && pidfile_write(pfh) == -1)
 		fatal("pid file %s", cfg.pidfile);
 

@@ -76,4 +76,17 @@
 /* Seconds the master waits for workers at shutdown before SIGKILL. */
 #define SHUTDOWN_GRACE_MS	1500
 
+/* Spawner processes at once: the current one and those retiring after a
+ * reload (they exit as soon as they have read their last request). */
+#define SPAWNERS_MAX		4
+/* A spawner that dies sooner than this after its start failed to start. */
+#define SPAWNER_MIN_LIFE_MS	1000
+/* Wait between restarts of a spawner that keeps failing, per failure. */
+#define SPAWNER_RETRY_MS	1000
+/* Clients handed to a spawner and not yet answered; while this many
+ * wait, the master accepts no more (they stay in the listen backlog). */
+#define SPAWN_QUEUE_MAX		64
+/* Failed starts in a row after which the master gives up and exits. */
+#define SPAWNER_MAX_FAILS	5
+
 #endif

@@ -23,6 +23,7 @@
 
 const fs = require('fs');
 const path = require('path');
+const os = require('os');
 const { spawn } = require('child_process');
 const { AsyncLocalStorage } = require('async_hooks');
 
@@ -112,11 +113,26 @@ function withTimeout(promise, ms, what) {
   ]).finally(() => clearTimeout(timer));
 }
 
+/* As root, wschatd chroots (by default to its state directory, which need
+ * not exist here): an empty temporary directory, removed at exit; "/" for
+ * a sanitizer build, whose leak check at exit needs /proc. */
+let chrootDir = null;
+function chrootArg() {
+  if (chrootDir !== null) return chrootDir;
+  let asan = false;
+  try { asan = fs.readFileSync(WSCHATD).includes('__asan_init'); } catch (e) { /* ignore */ }
+  if (asan) return (chrootDir = '/');
+  chrootDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wschatd-chroot-'));
+  fs.chmodSync(chrootDir, 0o755);
+  process.on('exit', () => { try { fs.rmdirSync(chrootDir); } catch (e) { /* ignore */ } });
+  return chrootDir;
+}
+
 function userArgs() {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) return [];
   let passwd = '';
   try { passwd = fs.readFileSync('/etc/passwd', 'utf8'); } catch (e) { /* ignore */ }
-  return ['--user', /^_wschatd:/m.test(passwd) ? '_wschatd' : 'nobody'];
+  return ['--user', /^_wschatd:/m.test(passwd) ? '_wschatd' : 'nobody', '--chroot', chrootArg()];
 }
 
 /* ------------------------------------------------------------------ */

@@ -16,6 +16,7 @@ stopped by pid at teardown.
 """
 
 import asyncio
+import atexit
 import base64
 import ctypes
 import hashlib
@@ -65,15 +66,51 @@ LISTEN_RE = re.compile(r"listening on (?:\[([0-9A-Fa-f:.]+)\]|([0-9.]+)):(\d+)")
 EVENT_TYPES = ("welcome", "join", "message", "leave", "error")
 
 
-def privilege_args():
-    """--user option needed when the tests run as root."""
-    if os.geteuid() != 0:
-        return []
+_chroot_dir = None
+
+
+def sanitizer_build():
+    """Is the daemon built with --enable-sanitizers?"""
+    try:
+        with open(BINARY, "rb") as f:
+            return b"__asan_init" in f.read()
+    except OSError:
+        return False
+
+
+def chroot_dir():
+    """An empty directory for --chroot, one per test process, removed at
+    exit (the default, the state directory, may not exist here).
+
+    A sanitizer build gets "/": LeakSanitizer checks the master at exit
+    and needs /proc for that, which an empty root directory lacks.  The
+    chroot call and the reload through kept directory descriptors are
+    exercised all the same."""
+    global _chroot_dir
+    if _chroot_dir is None and (sanitizer_build() or VALGRIND):
+        # Valgrind, too, writes its logs by path after the chroot.
+        _chroot_dir = "/"
+    if _chroot_dir is None:
+        _chroot_dir = tempfile.mkdtemp(prefix="wschatd-chroot-")
+        os.chmod(_chroot_dir, 0o755)
+        atexit.register(shutil.rmtree, _chroot_dir, True)
+    return _chroot_dir
+
+
+def daemon_user():
+    """The user the daemon runs as when the tests run as root."""
     try:
         pwd.getpwnam("_wschatd")
-        return ["--user", "_wschatd"]
+        return "_wschatd"
     except KeyError:
-        return ["--user", "nobody"]
+        return "nobody"
+
+
+def privilege_args():
+    """--user and --chroot options needed when the tests run as root."""
+    if os.geteuid() != 0:
+        return []
+    return ["--user", daemon_user(), "--chroot", chroot_dir()]
 
 
 def now_ms():
@@ -110,12 +147,36 @@ def children_of(ppid, include_zombies=True):
     return sorted(pids)
 
 
+def is_spawner(pid):
+    return proc_title(pid) == "wschatd: spawner"
+
+
+def spawners_of(master):
+    """The master's spawner processes (normally one)."""
+    return [p for p in children_of(master, include_zombies=False)
+            if is_spawner(p)]
+
+
+def workers_of(master, include_zombies=True):
+    """Worker pids of a master: the children of its spawners, and those
+    the master adopted from a spawner that exited."""
+    pids = []
+    for pid in children_of(master, include_zombies):
+        if is_spawner(pid):
+            pids += children_of(pid, include_zombies)
+        elif proc_stat(pid) is not None:
+            pids.append(pid)
+    return sorted(pids)
+
+
 def zombies_of(ppid):
     out = []
     for pid in children_of(ppid):
         st = proc_stat(pid)
         if st is not None and st[0] == "Z":
             out.append(pid)
+    for sp in spawners_of(ppid):
+        out += zombies_of(sp)
     return out
 
 
@@ -202,7 +263,12 @@ class Daemon:
             argv += list(extra)
         self.argv = [BINARY] + list(argv)
         if user:
-            self.argv += privilege_args()
+            priv = privilege_args()
+            if "--chroot" in self.argv and "--chroot" in priv:
+                # The test chose its own.
+                i = priv.index("--chroot")
+                del priv[i:i + 2]
+            self.argv += priv
         self.vgdir = None
         if VALGRIND:
             # memcheck follows every fork: one log per process, written
@@ -344,7 +410,11 @@ class Daemon:
     # -- processes
 
     def children(self, include_zombies=True):
-        return children_of(self.pid, include_zombies)
+        """The workers (children of the spawner, or adopted)."""
+        return workers_of(self.pid, include_zombies)
+
+    def spawners(self):
+        return spawners_of(self.pid)
 
     def zombies(self):
         return zombies_of(self.pid)

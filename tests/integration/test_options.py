@@ -12,6 +12,7 @@ import harness
 from harness import ChatTestCase, Daemon, http_get
 
 OPTIONS = ["--foreground", "--listen", "--webroot", "--config", "--user",
+           "--chroot",
            "--history", "--max-clients", "--max-message", "--max-text",
            "--rate-limit", "--rate-burst", "--debug", "--help", "--version"]
 

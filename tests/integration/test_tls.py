@@ -339,14 +339,15 @@ class TestTLS(TLSBase):
 class TestTLSReload(TLSBase):
 
     def test_sighup_loads_new_certificate(self):
-        # Files the unprivileged user can read, so that a reload can.
+        # Files the unprivileged user can read, so that a reload can; and
+        # no chroot, which would put them out of reach.
         tmp = tempfile.mkdtemp(prefix="wschatd-tls-reload-")
         self.addCleanup(shutil.rmtree, tmp, True)
         os.chmod(tmp, 0o755)
         cert, key = make_cert(tmp, "live", "first")
         os.chmod(key, 0o644)
         d = Daemon(["--tls-listen", "127.0.0.1:0", "--tls-cert", cert,
-                    "--tls-key", key])
+                    "--tls-key", key, "--chroot", ""])
         d.start()
         self.addCleanup(d.stop)
         port = int(wait_until(lambda: TLS_LISTEN_RE.search(d.stderr()),

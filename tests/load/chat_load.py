@@ -14,6 +14,7 @@ Starts the daemon on an ephemeral loopback port, then
 """
 import argparse
 import asyncio
+import atexit
 import json
 import os
 import pwd
@@ -21,6 +22,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -38,6 +40,11 @@ def start(binary, extra):
             cmd += ["--user", "_wschatd"]
         except KeyError:
             cmd += ["--user", "nobody"]
+        # The default chroot, the state directory, may not exist here.
+        root = tempfile.mkdtemp(prefix="wschatd-chroot-")
+        os.chmod(root, 0o755)
+        atexit.register(os.rmdir, root)
+        cmd += ["--chroot", root]
     p = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
     port = None
     deadline = time.time() + 10
@@ -70,9 +77,30 @@ def children(pid):
     return out
 
 
+def is_spawner(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().startswith(b"wschatd: spawner")
+    except OSError:
+        return False
+
+
+def workers(pid):
+    """(pid, state) of the workers: the spawner's children, and those the
+    master adopted from a spawner that exited."""
+    out = []
+    for c, st in children(pid):
+        if is_spawner(c):
+            out += children(c)
+        else:
+            out.append((c, st))
+    return out
+
+
 def pss_kib(pid):
     total = 0
-    for p in [pid] + [c for c, _ in children(pid)]:
+    for p in [pid] + [c for c, _ in children(pid)] + [c for c, _ in workers(pid)
+                                                      if c not in dict(children(pid))]:
         try:
             with open(f"/proc/{p}/smaps_rollup") as f:
                 for line in f:
@@ -170,26 +198,31 @@ def main():
                                 "--max-clients-per-ip", "0"])
     failed = 0
     try:
+        # The master has all its descriptors once its spawner runs.
+        deadline = time.time() + 10
+        while (not any(is_spawner(c) for c, _ in children(p.pid))
+               and time.time() < deadline):
+            time.sleep(0.05)
         base_fds = nfds(p.pid)
         loop = asyncio.new_event_loop()
         clients, errors = loop.run_until_complete(
             room(port, a.clients, a.senders, a.messages))
         failed += errors
         time.sleep(1)
-        kids = children(p.pid)
+        kids = workers(p.pid)
         pss = pss_kib(p.pid)
         print(f"{len(kids)} workers; memory (sum of Pss over the process tree): "
               f"{pss} KiB total, {pss / a.clients:.1f} KiB per connection")
         loop.run_until_complete(close_all(clients))
         deadline = time.time() + 30
-        while children(p.pid) and time.time() < deadline:
+        while workers(p.pid) and time.time() < deadline:
             time.sleep(0.2)
         t0 = time.time()
         loop.run_until_complete(cycles(port, a.cycles))
         deadline = time.time() + 30
-        while children(p.pid) and time.time() < deadline:
+        while workers(p.pid) and time.time() < deadline:
             time.sleep(0.2)
-        left = children(p.pid)
+        left = workers(p.pid)
         zombies = [c for c, s in left if s == "Z"]
         fds = nfds(p.pid)
         print(f"{a.cycles} connect/join/leave cycles in {time.time() - t0:.1f} s: "

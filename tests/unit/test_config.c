@@ -49,6 +49,7 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(cfg.debug, 0);
 	ck_assert_str_eq(cfg.user, WSCHATD_USER);
 	ck_assert_str_eq(cfg.webroot, WEBROOT);
+	ck_assert_str_eq(cfg.chroot, STATEDIR);
 	ck_assert_str_eq(cfg.config_path, DEFAULT_CONFIG);
 	ck_assert_int_eq(cfg.config_given, 0);
 	ck_assert_int_eq(cfg.nlisten, 0);
@@ -192,6 +193,12 @@ START_TEST(test_set_strings)
 	ck_assert_int_eq(set("webroot", "/srv/www"), 0);
 	ck_assert_str_eq(cfg.webroot, "/srv/www");
 	set_fails("webroot", "");
+
+	ck_assert_int_eq(set("chroot", "/var/empty"), 0);
+	ck_assert_str_eq(cfg.chroot, "/var/empty");
+	ck_assert_int_eq(set("chroot", ""), 0);		/* no chroot */
+	ck_assert_str_eq(cfg.chroot, "");
+	set_fails("chroot", "var/empty");
 }
 END_TEST
 
@@ -724,6 +731,34 @@ START_TEST(test_load_default_listener)
 }
 END_TEST
 
+/* A pinned directory is read through its descriptor, not its path: what
+ * a chrooted master does on SIGHUP. */
+START_TEST(test_load_pinned_dir)
+{
+	char	 dir[64], moved[80], path[128];
+	FILE	*f;
+
+	strcpy(dir, "/tmp/wschatd-pin-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/wschatd.conf", dir);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fputs("history = 9\n", f);
+	ck_assert_int_eq(fclose(f), 0);
+	fresh();
+	strcpy(cfg.config_path, path);
+	cfg.config_given = 1;
+	ck_assert_msg(config_pin_dir(&cfg, err, sizeof(err)) == 0, "%s", err);
+	snprintf(moved, sizeof(moved), "%s-moved", dir);
+	ck_assert_int_eq(rename(dir, moved), 0);
+	ck_assert_msg(config_load(&cfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(cfg.history, 9);
+	config_free(&cfg);
+	snprintf(path, sizeof(path), "%s/wschatd.conf", moved);
+	unlink(path);
+	rmdir(moved);
+}
+END_TEST
+
 START_TEST(test_load_errors)
 {
 	char	 want[128];
@@ -893,6 +928,7 @@ config_suite(void)
 	tcase_add_test(tc, test_load_default_listener);
 	tcase_add_test(tc, test_load_errors);
 	tcase_add_test(tc, test_load_tls);
+	tcase_add_test(tc, test_load_pinned_dir);
 	suite_add_tcase(s, tc);
 	return s;
 }
