@@ -545,7 +545,9 @@ worker_main(const struct wsconfig *cfg, const struct webroot *wr, int cfd,
 
 		pfd[0].fd = cfd;
 		pfd[0].events = 0;
-		if (bbuf_size(&w.ipcq) == 0 || w.state >= W_CLOSING)
+		if ((bbuf_size(&w.ipcq) == 0 || w.state >= W_CLOSING) &&
+		    (bbuf_size(&w.out) < CLIENT_OUT_HIGH ||
+		    w.state == W_LINGER))
 			pfd[0].events |= POLLIN;
 		if (bbuf_size(&w.out) > 0 && w.state != W_LINGER)
 			pfd[0].events |= POLLOUT;

@@ -58,6 +58,11 @@
  * client is dropped. */
 #define WORKER_OUT_HIGH		(256 * 1024)
 
+/* A worker stops reading its client while this much waits to be sent to
+ * it (pongs, errors, files it asked for): a client that sends without
+ * reading fills only its own socket, not the worker's memory. */
+#define CLIENT_OUT_HIGH		(2 * WORKER_OUT_HIGH)
+
 /* Static files: the webroot is loaded into memory at start and on SIGHUP. */
 #define WEBROOT_MAX_FILES	1024
 #define WEBROOT_MAX_BYTES	(32 * 1024 * 1024)
