@@ -860,6 +860,26 @@ class TestFloods(HostileCase):
             self.assertLess(rss, WORKER_RSS_MAX,
                             "worker %d VmRSS %d KiB" % (pid, rss // 1024))
 
+    def test_flooder_is_held_back(self):
+        # Over its rate, a client is not read until a token is back: the
+        # message it sends right after a rate_limited error is therefore
+        # read later and passes, instead of being refused at once (a
+        # flooder is slowed by TCP, not served at full speed).
+        w = self.ws(join=True)
+        time.sleep(0.1)
+        w.send(b"".join(encode_frame(OP_TEXT, json.dumps(
+            {"type": "message", "text": "b%d" % i}))
+            for i in range(RATE_BURST + 1)))
+        kinds = []
+        while len(kinds) < RATE_BURST + 1:
+            msg = w.recv_json()
+            if msg["type"] in ("message", "error"):
+                kinds.append(msg.get("code", msg["type"]))
+        self.assertIn("rate_limited", kinds)
+        w.send_json({"type": "message", "text": "next"})
+        msg = w.recv_json()
+        self.assertEqual(msg.get("text"), "next", msg)
+
     def test_join_flood(self):
         w = self.ws(join=True)
         w.send(encode_frame(OP_TEXT, json.dumps(
