@@ -36,7 +36,7 @@ import unittest
 import harness
 from harness import (Daemon, RawWS, OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE,
                      OP_PING, OP_PONG, close_payload, encode_frame,
-                     read_http_response, read_until_eof, upgrade_request)
+                     read_http_response, upgrade_request)
 
 # The master keeps a small record per client and queues at most max-queue
 # bytes for each; once a case's clients are gone, what it still holds is
@@ -901,13 +901,17 @@ class TestFloods(HostileCase):
             {"type": "message", "text": "f%d" % i})) for i in range(300))
         for f in flooders:
             f.send(frames)
+        for f in flooders:      # each is limited on its own
+            while True:
+                msg = f.recv_json()
+                if msg.get("code") == "rate_limited":
+                    break
 
 
 class TestMassReset(HostileCase):
     """Hundreds of connections reset at once, in every state."""
 
     def open_many(self):
-        half = []
         for i in range(100):     # TCP only
             self.raw()
         for i in range(100):     # inside an HTTP request head
