@@ -77,6 +77,8 @@ struct worker {
 	struct http_parser	 hp;
 	struct ws_decoder	 dec;
 	struct chat_rate	 rate;
+	int64_t			 held;		/* monotonic ms: the client is not
+						 * read before (rate limit), 0 */
 	int			 joined;
 
 	int			 tls;		/* the listener speaks https */
@@ -453,6 +455,9 @@ on_text(struct worker *w)
 	if (!chat_rate_take(&w->rate, w->cfg->rate_limit, w->cfg->rate_burst,
 	    io_mono_ms())) {
 		local_error(w, CHAT_E_RATE_LIMITED);
+		/* Read no more until the bucket has a token again: a flooder
+		 * is then held back by TCP, not served at full speed. */
+		w->held = io_mono_ms() + 1000 / w->cfg->rate_limit + 1;
 		return;
 	}
 	rc = chat_parse((const char *)bbuf_head(&w->msg), bbuf_size(&w->msg),
@@ -902,6 +907,19 @@ on_timeout(struct worker *w)
 	}
 }
 
+/* Milliseconds poll() may sleep: to the deadline or the end of a hold. */
+static int
+poll_timeout(const struct worker *w, int64_t now)
+{
+	int64_t	 t = -1;
+
+	if (w->deadline)
+		t = w->deadline > now ? w->deadline - now : 0;
+	if (w->held && (t == -1 || w->held - now < t))
+		t = w->held - now;
+	return (int)t;
+}
+
 void
 worker_main(const struct wsconfig *cfg, const struct webroot *wr, int cfd,
     int bfd, const char *peer, const struct sockaddr *peer_sa, int tls)
@@ -958,9 +976,14 @@ worker_main(const struct wsconfig *cfg, const struct webroot *wr, int cfd,
 			w.deadline = io_mono_ms() + LINGER_MS;
 		}
 
+		now = io_mono_ms();
+		if (w.held && (now >= w.held || w.state != W_WS))
+			w.held = 0;
 		pfd[0].fd = cfd;
 		pfd[0].events = 0;
-		reading = bbuf_size(&w.ipcq) == 0 || w.state >= W_CLOSING;
+		reading = (bbuf_size(&w.ipcq) == 0 || w.state >= W_CLOSING) &&
+		    (bbuf_size(&w.out) < CLIENT_OUT_HIGH ||
+		    w.state == W_LINGER) && w.held == 0;
 		if (reading)
 			pfd[0].events |= POLLIN;
 		if (w.wr_wants_in)
@@ -975,11 +998,7 @@ worker_main(const struct wsconfig *cfg, const struct webroot *wr, int cfd,
 		if (bbuf_size(&w.ipcq) > 0)
 			pfd[1].events |= POLLOUT;
 
-		timeout = -1;
-		if (w.deadline) {
-			now = io_mono_ms();
-			timeout = w.deadline > now ? (int)(w.deadline - now) : 0;
-		}
+		timeout = poll_timeout(&w, now);
 		pending = (pfd[0].events & POLLIN) && tr_pending(&w);
 		if (pending)
 			timeout = 0;

@@ -60,13 +60,20 @@
 #define IPC_CHUNK		(32 * 1024)
 /* Messages read from one worker in one poll() round (fairness). */
 #define IPC_READS_PER_ROUND	16
-/* Connections accepted from one listener in one poll() round. */
-#define ACCEPTS_PER_ROUND	64
+/* Connections accepted from one listener in one poll() round: few per
+ * round, so that a connection storm (slowloris clients reconnecting after
+ * their 408) delays the room's messages by a few ms, not by 50. */
+#define ACCEPTS_PER_ROUND	8
 
 /* A worker stops reading its broker socket while this much waits for
  * its client; the master's queue then fills and, at max-queue, the
  * client is dropped. */
 #define WORKER_OUT_HIGH		(256 * 1024)
+
+/* A worker stops reading its client while this much waits to be sent to
+ * it (pongs, errors, files it asked for): a client that sends without
+ * reading fills only its own socket, not the worker's memory. */
+#define CLIENT_OUT_HIGH		(2 * WORKER_OUT_HIGH)
 
 /* Static files: the webroot is loaded into memory at start and on SIGHUP. */
 #define WEBROOT_MAX_FILES	1024

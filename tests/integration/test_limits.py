@@ -66,7 +66,16 @@ def workers(daemon):
     return len(daemon.children(include_zombies=False))
 
 
-class LimitTestCase(ChatTestCase):
+class LogMixin:
+
+    def assertLogged(self, daemon, text, timeout=5):
+        """The daemon's log shows text (it comes through a pipe that a
+        thread reads: give it a moment)."""
+        if not harness.wait_until(lambda: text in daemon.stderr(), timeout):
+            self.fail("%r not in the log:\n%s" % (text, daemon.stderr()))
+
+
+class LimitTestCase(LogMixin, ChatTestCase):
 
     def raw(self, src="127.0.0.1", **kw):
         ws = raw_ws_from(self.daemon.port, src, **kw)
@@ -112,7 +121,7 @@ class TestPerAddress(LimitTestCase):
         self.assertTrue(wait_until(
             lambda: get_status(self.daemon.port, "127.0.0.1") == 200, SOON,
             interval=0.2))
-        self.assertIn("max-clients-per-ip (2) reached", self.daemon.stderr())
+        self.assertLogged(self.daemon, "max-clients-per-ip (2) reached")
 
     def test_zero_is_no_limit(self):
         d = self.start_daemon(["--max-clients-per-ip", "0"])
@@ -124,7 +133,7 @@ class TestPerAddress(LimitTestCase):
         self.assertEqual(get_status(d.port, "127.0.0.1"), 200)
 
 
-class TestPerAddressIPv6(unittest.TestCase):
+class TestPerAddressIPv6(LogMixin, unittest.TestCase):
 
     def test_v6_counted(self):
         try:
@@ -151,7 +160,7 @@ class TestPerAddressIPv6(unittest.TestCase):
         first = conn()
         self.assertEqual(status(first), 200)    # kept alive: still counted
         self.assertEqual(status(conn()), 429)
-        self.assertIn("client [::1]:", d.stderr())
+        self.assertLogged(d, "client [::1]:")
         first.close()
         self.assertTrue(wait_until(lambda: status(conn()) == 200, SOON,
                                    interval=0.2))
@@ -167,7 +176,7 @@ class TestRequestTimeout(LimitTestCase):
             data = read_until_eof(s, 15)
             self.assertLess(time.monotonic() - t0, 15, "not closed")
         self.assertTrue(data.startswith(b"HTTP/1.1 408 "), data[:100])
-        self.assertIn("request not complete within 2 s", self.daemon.stderr())
+        self.assertLogged(self.daemon, "request not complete within 2 s")
 
     def test_silent_connection_closed(self):
         with connect_from(self.daemon.port, "127.0.0.1") as s:
@@ -176,7 +185,7 @@ class TestRequestTimeout(LimitTestCase):
             self.assertLess(time.monotonic() - t0, 15, "not closed")
             self.assertGreater(time.monotonic() - t0, 1.0)
         self.assertEqual(data, b"")
-        self.assertIn("no request within 2 s", self.daemon.stderr())
+        self.assertLogged(self.daemon, "no request within 2 s")
 
     def test_client_on_time_unaffected(self):
         with connect_from(self.daemon.port, "127.0.0.1") as s:
@@ -268,7 +277,7 @@ class TestPingIdle(LimitTestCase):
         # the watcher, silent but answering pings, outlives several timeouts
         await asyncio.sleep(4.5)
         await watcher.say("still here")
-        self.assertIn("nothing received for 2 s", self.daemon.stderr())
+        self.assertLogged(self.daemon, "nothing received for 2 s")
 
     async def test_raw_client_answering_pings_stays(self):
         loop = asyncio.get_running_loop()
@@ -414,7 +423,7 @@ class TestSlowReader(LimitTestCase):
         await asyncio.wait_for(task, 30)
         self.assertEqual(left, ["slow"])
         self.assertEqual([t[:5] for t in got], ["%05d" % i for i in range(n)])
-        self.assertIn("output queue over 65536 bytes", self.daemon.stderr())
+        self.assertLogged(self.daemon, "output queue over 65536 bytes")
 
 
 if __name__ == "__main__":
