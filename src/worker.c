@@ -77,6 +77,7 @@ struct worker {
 	struct http_parser	 hp;
 	struct ws_decoder	 dec;
 	struct chat_rate	 rate;
+	int			 refused;	/* rate_limited in a row */
 	int64_t			 held;		/* monotonic ms: the client is not
 						 * read before (rate limit), 0 */
 	int			 joined;
@@ -455,11 +456,16 @@ on_text(struct worker *w)
 	if (!chat_rate_take(&w->rate, w->cfg->rate_limit, w->cfg->rate_burst,
 	    io_mono_ms())) {
 		local_error(w, CHAT_E_RATE_LIMITED);
-		/* Read no more until the bucket has a token again: a flooder
-		 * is then held back by TCP, not served at full speed. */
-		w->held = io_mono_ms() + 1000 / w->cfg->rate_limit + 1;
+		/* A flooder (RATE_HOLD_AFTER refusals in a row): read no more
+		 * until the bucket has a token again, so that it is held back
+		 * by TCP instead of being answered at full speed. */
+		if (++w->refused >= RATE_HOLD_AFTER) {
+			w->refused = 0;
+			w->held = io_mono_ms() + 1000 / w->cfg->rate_limit + 1;
+		}
 		return;
 	}
+	w->refused = 0;
 	rc = chat_parse((const char *)bbuf_head(&w->msg), bbuf_size(&w->msg),
 	    w->cfg->max_text, &m);
 	if (rc != CHAT_OK) {
@@ -481,7 +487,7 @@ process_ws(struct worker *w)
 	/* Until the decoder has nothing more to say: a frame's end is
 	 * reported after its last bytes, by a call with no new input. */
 	while ((w->state == W_WS || w->state == W_CLOSING) &&
-	    bbuf_size(&w->ipcq) == 0) {
+	    bbuf_size(&w->ipcq) == 0 && w->held == 0) {
 		used = ws_decode(&w->dec, bbuf_head(&w->in), bbuf_size(&w->in),
 		    &ev);
 		if (ev.type == WS_EV_NEED) {
@@ -977,8 +983,10 @@ worker_main(const struct wsconfig *cfg, const struct webroot *wr, int cfd,
 		}
 
 		now = io_mono_ms();
-		if (w.held && (now >= w.held || w.state != W_WS))
+		if (w.held && (now >= w.held || w.state != W_WS)) {
 			w.held = 0;
+			process_input(&w);	/* what waited in the buffer */
+		}
 		pfd[0].fd = cfd;
 		pfd[0].events = 0;
 		reading = (bbuf_size(&w.ipcq) == 0 || w.state >= W_CLOSING) &&

@@ -736,8 +736,15 @@ test('scrolling stays at the bottom unless the reader has scrolled up', async d 
       return m.scrollHeight - m.scrollTop - m.clientHeight < 2;
     });
     /* The reader scrolls up: new messages leave the position alone. */
-    await reader.page.evaluate(() => { document.getElementById('messages').scrollTop = 0; });
-    await sleep(100);
+    /* Wait for its scroll event: the page's own listener, registered
+     * first, has then seen the reader leave the bottom (a busy machine
+     * may take longer than any fixed pause). */
+    await reader.page.evaluate(() => new Promise(resolve => {
+      const m = document.getElementById('messages');
+      m.addEventListener('scroll', () => resolve(), { once: true });
+      m.scrollTop = 0;
+      setTimeout(resolve, 5000);
+    }));
     await puppets.say('talker', 'while you were reading');
     await waitForMessage(reader.page, 'talker', 'while you were reading');
     assertEq(await reader.page.evaluate(() => document.getElementById('messages').scrollTop), 0,
