@@ -738,13 +738,20 @@ test('scrolling stays at the bottom unless the reader has scrolled up', async d 
     /* The reader scrolls up: new messages leave the position alone. */
     /* Wait for its scroll event: the page's own listener, registered
      * first, has then seen the reader leave the bottom (a busy machine
-     * may take longer than any fixed pause). */
-    await reader.page.evaluate(() => new Promise(resolve => {
-      const m = document.getElementById('messages');
-      m.addEventListener('scroll', () => resolve(), { once: true });
-      m.scrollTop = 0;
-      setTimeout(resolve, 5000);
-    }));
+     * may take longer than any fixed pause); and until the position has
+     * settled at the top (layout still catching up with the earlier
+     * messages may have moved it back down once). */
+    for (let tries = 0; tries < 20; tries++) {
+      await reader.page.evaluate(() => new Promise(resolve => {
+        const m = document.getElementById('messages');
+        if (m.scrollTop === 0) return resolve();
+        m.addEventListener('scroll', () => resolve(), { once: true });
+        m.scrollTop = 0;
+        setTimeout(resolve, 2000);
+      }));
+      await sleep(100);
+      if (await reader.page.evaluate(() => document.getElementById('messages').scrollTop) === 0) break;
+    }
     await puppets.say('talker', 'while you were reading');
     await waitForMessage(reader.page, 'talker', 'while you were reading');
     assertEq(await reader.page.evaluate(() => document.getElementById('messages').scrollTop), 0,
