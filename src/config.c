@@ -452,6 +452,10 @@ config_pin_dir(const struct wsconfig *c, char *err, size_t errlen)
 	if (conf_dirfd != -1)
 		close(conf_dirfd);
 	if ((conf_dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		/* No directory, no default file: the defaults it is, then and
+		 * at every reload (the path stays unreachable in the chroot). */
+		if (errno == ENOENT && !c->config_given)
+			return 0;
 		seterr(err, errlen, "%s: %s", dir, strerror(errno));
 		return -1;
 	}

@@ -265,6 +265,32 @@ class TestStart(unittest.TestCase):
         self.assertEqual(rc, 1, out)
         self.assertIn("chroot directory %s" % missing, out)
 
+    def test_default_config_directory_absent(self):
+        """No -c and no directory for the default config file (a build
+        never installed): defaults, chrooted, and a reload keeps working."""
+        if not os.path.exists(harness.BINARY):
+            self.skipTest("daemon binary not built")
+        out = subprocess.run([harness.BINARY, "--help"], capture_output=True,
+                             text=True).stdout
+        path = re.search(r"--config FILE\s+config file \(default (\S+)\)",
+                         out).group(1)
+        if os.path.exists(os.path.dirname(path)):
+            self.skipTest("%s exists here" % os.path.dirname(path))
+        d = Daemon(argv=["--foreground", "--listen", "127.0.0.1:0",
+                         "--webroot", harness.WEBROOT])
+        d.start()
+        self.addCleanup(d.stop)
+        self.assertTrue(harness.wait_until(
+            lambda: " started" in d.stderr(), WAIT), d.stderr())
+        self.assertIn("chroot " + harness.chroot_dir(), d.stderr())
+        os.kill(d.pid, signal.SIGHUP)
+        self.assertTrue(harness.wait_until(
+            lambda: "configuration reloaded" in d.stderr(), WAIT),
+            d.stderr())
+        self.assertNotIn("keeping the running configuration", d.stderr())
+        self.assertTrue(d.alive())
+        asyncio.run(self.one_client(d))
+
     def test_unprivileged_start_says_so_and_filters(self):
         """Started as the daemon user: no chroot and no drop, said once;
         the workers are filtered all the same."""
