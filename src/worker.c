@@ -8,6 +8,9 @@
 
 #include <errno.h>
 #include <limits.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +20,7 @@
 #include <unistd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include "access.h"
@@ -48,6 +52,14 @@
 #define PLAIN_ON_TLS	"This port speaks TLS: use https:// or wss://.\n"
 /* Milliseconds a client has to answer our close at shutdown. */
 #define SHUTDOWN_CLOSE_MS 1000
+/* Milliseconds without traffic after which a worker gives its empty
+ * buffers and free heap back (an idle chat client is the common case). */
+#define WORKER_TRIM_MS	1000
+/* At the trim, stack pages this far below the trimming frame are given
+ * back (the handshake and the web pages run deeper than the idle loop);
+ * the first page below the frame is kept. */
+#define TRIM_STACK_SPAN	(64 * 1024)
+#define TRIM_STACK_KEEP	4096
 
 #define CSP_HEADER \
 	"Content-Security-Policy: default-src 'self'; connect-src 'self' ws: wss:; " \
@@ -90,6 +102,7 @@ struct worker {
 	int			 served;	/* requests answered */
 	int64_t			 last_rx;	/* mono ms: last byte from the client */
 	int64_t			 next_ping;	/* mono ms */
+	int64_t			 trim_at;	/* mono ms: worker_trim, 0 */
 };
 
 static uint8_t	ipcbuf[sizeof(struct ipc_hdr) + IPC_CHUNK];
@@ -913,7 +926,54 @@ on_timeout(struct worker *w)
 	}
 }
 
-/* Milliseconds poll() may sleep: to the deadline or the end of a hold. */
+/* Give an empty buffer's memory back. */
+static void
+trim_buf(struct bbuf *b)
+{
+	if (bbuf_size(b) == 0)
+		bbuf_free(b);
+}
+
+/*
+ * The pages under the deepest frame of the idle loop hold only dead
+ * frames of the handshake (path buffers of serve(), the request): drop
+ * them.  Only [frame - SPAN, frame - KEEP) is touched: it lies in the
+ * stack's mapping or in the guard gap under it, where the kernel maps
+ * nothing else; unmapped parts only make madvise() say ENOMEM.
+ */
+static void __attribute__((noinline))
+trim_stack(void)
+{
+	volatile char	 here;
+	uintptr_t	 top, page = (uintptr_t)sysconf(_SC_PAGESIZE);
+
+	top = ((uintptr_t)&here & ~(page - 1)) - TRIM_STACK_KEEP;
+	(void)madvise((void *)(top - TRIM_STACK_SPAN), TRIM_STACK_SPAN,
+	    MADV_DONTNEED);
+}
+
+/*
+ * Quiet for WORKER_TRIM_MS: free the buffers that grew during the
+ * handshake, the welcome and the join storms, and return the heap's
+ * free pages, so that an idle client costs a few pages, not the peak.
+ */
+static void
+worker_trim(struct worker *w)
+{
+	w->trim_at = 0;
+	trim_buf(&w->in);
+	trim_buf(&w->out);
+	trim_buf(&w->local);
+	trim_buf(&w->ipcq);
+	trim_buf(&w->msg);
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+	trim_stack();
+}
+
+/* Milliseconds poll() may sleep: to the deadline, the end of a hold or
+ * the trim. */
 static int
 poll_timeout(const struct worker *w, int64_t now)
 {
@@ -923,6 +983,8 @@ poll_timeout(const struct worker *w, int64_t now)
 		t = w->deadline > now ? w->deadline - now : 0;
 	if (w->held && (t == -1 || w->held - now < t))
 		t = w->held - now;
+	if (w->trim_at && (t == -1 || w->trim_at - now < t))
+		t = w->trim_at > now ? w->trim_at - now : 0;
 	return (int)t;
 }
 
@@ -935,7 +997,7 @@ worker_main(const struct wsconfig *cfg, const struct webroot *wr, int cfd,
 	int64_t		 now;
 	ssize_t		 n;
 	int		 timeout, one = 1, broker_dead_seen = 0, pending;
-	int		 reading;
+	int		 reading, rc;
 
 	memset(&w, 0, sizeof(w));
 	w.cfg = cfg;
@@ -1010,12 +1072,16 @@ worker_main(const struct wsconfig *cfg, const struct webroot *wr, int cfd,
 		pending = (pfd[0].events & POLLIN) && tr_pending(&w);
 		if (pending)
 			timeout = 0;
-		if (poll(pfd, 2, timeout) == -1) {
+		if ((rc = poll(pfd, 2, timeout)) == -1) {
 			if (errno == EINTR)
 				continue;
 			log_warn("client %s: poll", w.peer);
 			worker_exit(&w, 1);
 		}
+		if (rc > 0)
+			w.trim_at = io_mono_ms() + WORKER_TRIM_MS;
+		else if (w.trim_at && io_mono_ms() >= w.trim_at)
+			worker_trim(&w);
 		if (w.deadline && io_mono_ms() >= w.deadline) {
 			on_timeout(&w);
 			continue;

@@ -8,8 +8,8 @@
 #include <strings.h>
 
 #include <openssl/evp.h>
-#include <openssl/sha.h>
 
+#include "sha1.h"
 #include "ws.h"
 
 #define WS_GUID		"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -319,16 +319,15 @@ ws_key_valid(const char *key, size_t len)
 int
 ws_accept_key(const char *key, size_t len, char out[WS_ACCEPT_LEN + 1])
 {
-	unsigned char	 md[SHA_DIGEST_LENGTH];
+	uint8_t		 md[SHA1_LEN];
 	char		 buf[64 + sizeof(WS_GUID)];
 
 	if (len > 64)
 		return -1;
 	memcpy(buf, key, len);
 	memcpy(buf + len, WS_GUID, sizeof(WS_GUID) - 1);
-	if (SHA1((unsigned char *)buf, len + sizeof(WS_GUID) - 1, md) == NULL)
-		return -1;
-	if (EVP_EncodeBlock((unsigned char *)out, md, SHA_DIGEST_LENGTH)
+	sha1(buf, len + sizeof(WS_GUID) - 1, md);
+	if (EVP_EncodeBlock((unsigned char *)out, md, SHA1_LEN)
 	    != WS_ACCEPT_LEN)
 		return -1;
 	out[WS_ACCEPT_LEN] = '\0';

@@ -63,10 +63,10 @@
 /* Connections accepted from one listener in one poll() round: few per
  * round, so that a connection storm (slowloris clients reconnecting after
  * their 408) delays the room's messages by a few ms, not by 50. */
+#define ACCEPTS_PER_ROUND	8
 /* Messages refused as rate_limited in a row after which a worker stops
  * reading its client until the next token (a flooder waits in TCP). */
 #define RATE_HOLD_AFTER		16
-#define ACCEPTS_PER_ROUND	8
 
 /* A worker stops reading its broker socket while this much waits for
  * its client; the master's queue then fills and, at max-queue, the

@@ -412,10 +412,10 @@ tree_measure(pid_t root, int want_pss, struct tree *t)
 	for (i = 0; i < n; i++)
 		if (in[e[i].pid]) {
 			set[nset++] = e[i].pid;
-			t->cpu_ticks += e[i].ticks;
-			/* Workers that have exited count through the root. */
-			if (e[i].pid == root)
-				t->cpu_ticks += e[i].cticks;
+			/* Processes that have exited count through the member
+			 * that reaped them: the root, or a process between
+			 * (wschatd's spawner reaps the workers). */
+			t->cpu_ticks += e[i].ticks + e[i].cticks;
 		}
 	if (want_pss)
 		for (k = 0; k < nset; k++)

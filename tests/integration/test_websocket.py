@@ -185,6 +185,36 @@ class TestPingAndFragments(WSTestCase):
         self.assertEqual(msg["from"], "alice")
         self.assertEqual(other.expect_type("message")["text"], text)
 
+    def test_quiet_pauses_inside_a_message(self):
+        # An idle worker frees its empty buffers after a second: what it
+        # holds (a started message, half a frame, half a request) must
+        # survive pauses longer than that.
+        raw = RawWS(self.daemon.port)
+        self.addCleanup(raw.close)
+        req, key = harness.upgrade_request(self.daemon.port)
+        raw.send(req[:20])
+        time.sleep(1.5)
+        raw.send(req[20:])
+        head, raw.buf = harness.read_http_head(raw.sock)
+        self.assertIn(b" 101 ", head.split(b"\r\n")[0])
+        raw.join("alice")
+        other = self.ws(join="bob")
+        raw.expect_type("join")
+        text = "after a pause " + "y" * 200
+        msg = json.dumps({"type": "message", "text": text}).encode()
+        raw.send_frame(OP_TEXT, msg[:30], fin=False)
+        time.sleep(1.5)
+        frame = harness.encode_frame(OP_CONT, msg[30:], fin=True)
+        raw.send(frame[:5])
+        time.sleep(1.5)
+        raw.send(frame[5:])
+        self.assertEqual(raw.expect_type("message")["text"], text)
+        self.assertEqual(other.expect_type("message")["text"], text)
+        # and after a quiet second, delivery still works both ways
+        time.sleep(1.5)
+        other.send_json({"type": "message", "text": "back"})
+        self.assertEqual(raw.expect_type("message")["text"], "back")
+
     def test_many_small_fragments(self):
         w = self.ws(join="alice")
         raw = json.dumps({"type": "message", "text": "x" * 300}).encode()

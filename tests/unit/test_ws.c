@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "http.h"
+#include "sha1.h"
 #include "ws.h"
 
 /* ---- helpers ---- */
@@ -161,6 +162,52 @@ expect_only_error(uint8_t *buf, size_t n, uint64_t max, uint16_t code)
 }
 
 /* ---- encoder, keys ---- */
+
+/* ---- SHA-1 (our own, for the accept key) ---- */
+
+static void
+sha1_hex(const void *p, size_t len, char hex[2 * SHA1_LEN + 1])
+{
+	uint8_t	 md[SHA1_LEN];
+	size_t	 i;
+
+	sha1(p, len, md);
+	for (i = 0; i < SHA1_LEN; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
+/* FIPS 180 examples, and lengths around the one/two-block padding edge
+ * (digests from python3 hashlib). */
+START_TEST(test_sha1_vectors)
+{
+	static const struct {
+		size_t		 alen;		/* that many 'a', or */
+		const char	*text;		/* this text */
+		const char	*hex;
+	} v[] = {
+		{ 0, "", "da39a3ee5e6b4b0d3255bfef95601890afd80709" },
+		{ 0, "abc", "a9993e364706816aba3e25717850c26c9cd0d89d" },
+		{ 0, "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+		    "84983e441c3bd26ebaae4aa1f95129e5e54670f1" },
+		{ 55, NULL, "c1c8bbdc22796e28c0e15163d20899b65621d65a" },
+		{ 56, NULL, "c2db330f6083854c99d4b5bfb6e8f29f201be699" },
+		{ 64, NULL, "0098ba824b5c16427bd7a1122a5a442a25ec644d" },
+		{ 119, NULL, "ee971065aaa017e0632a8ca6c77bb3bf8b1dfc56" },
+		{ 1000, NULL, "291e9a6c66994949b57ba5e650361e98fc36b1ba" },
+	};
+	char	 a[1000], hex[2 * SHA1_LEN + 1];
+	size_t	 i;
+
+	memset(a, 'a', sizeof(a));
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		if (v[i].text != NULL)
+			sha1_hex(v[i].text, strlen(v[i].text), hex);
+		else
+			sha1_hex(a, v[i].alen, hex);
+		ck_assert_str_eq(hex, v[i].hex);
+	}
+}
+END_TEST
 
 START_TEST(test_accept_key_rfc)
 {
@@ -1091,6 +1138,7 @@ ws_suite(void)
 	TCase	*tc;
 
 	tc = tcase_create("encode");
+	tcase_add_test(tc, test_sha1_vectors);
 	tcase_add_test(tc, test_accept_key_rfc);
 	tcase_add_test(tc, test_key_valid);
 	tcase_add_test(tc, test_header_lengths);
