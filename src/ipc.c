@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -84,7 +85,9 @@ ipc_recv(int fd, void *buf, size_t bufsz, struct ipc_msg *m)
 			return rc;
 	if (n == 0)
 		return 0;
-	if ((size_t)n > bufsz || ipc_parse(buf, (size_t)n, m) == -1)
+	if ((size_t)n > bufsz || ipc_parse(buf, (size_t)n, m) == -1) {
+		errno = EBADMSG;
 		return IO_ERROR;
+	}
 	return 1;
 }

@@ -483,7 +483,9 @@ client_read(uint32_t cid)
 		rc = ipc_recv(c->fd, ipcbuf, sizeof(ipcbuf), &m);
 		if (rc == IO_AGAIN)
 			return;
-		if (rc == 0) {
+		/* A worker that exits with messages from us unread resets
+		 * the pair: an end like any other. */
+		if (rc == 0 || (rc == IO_ERROR && errno == ECONNRESET)) {
 			client_drop(cid, NULL);
 			return;
 		}

@@ -961,6 +961,10 @@ class TestMassReset(HostileCase):
         for s in self.socks:
             abort(s)
         self.socks = []
+        harness.wait_until(lambda: not self.daemon.children(),
+                           SETTLE_TIMEOUT, 0.1)
+        # Workers that die with messages unread are ordinary ends.
+        self.assertNotIn("bad message from worker", self.daemon.stderr())
 
     def test_reset_300_twice(self):
         for _ in range(2):
