@@ -98,7 +98,7 @@ rbuf_alloc(size_t len)
 	if ((r = malloc(sizeof(*r) + len)) == NULL)
 		return NULL;
 	r->refs = 1;
-	r->len = len;
+	r->len = r->cap = len;
 	return r;
 }
 

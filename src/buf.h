@@ -41,6 +41,7 @@ bbuf_head(const struct bbuf *b)
 struct rbuf {
 	unsigned	 refs;
 	size_t		 len;
+	size_t		 cap;		/* bytes allocated for data */
 	uint8_t		 data[];
 };
 

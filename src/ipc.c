@@ -30,12 +30,17 @@ ipc_parse(const void *buf, size_t n, struct ipc_msg *m)
 		break;
 	case IPC_COUNT_OK:
 	case IPC_COUNT_FULL:
+	case IPC_CLOSED:
 		if (h.flags != 0 || h.len != 0)
 			return -1;
 		break;
 	case IPC_MESSAGE:
 	case IPC_FRAMES:
 		if (h.flags & ~IPC_F_MORE)
+			return -1;
+		break;
+	case IPC_OUT:
+		if (h.flags & ~(IPC_F_MORE | IPC_F_CLOSE))
 			return -1;
 		break;
 	default:

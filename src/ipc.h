@@ -20,6 +20,15 @@
 #define IPC_COUNT_OK	6	/* master -> worker: counted */
 #define IPC_COUNT_FULL	7	/* master -> worker: that address is at its limit */
 #define IPC_ADDR_LEN	16
+/*
+ * Direct output (plain TCP clients; see doc/HACKING.md): once the
+ * WebSocket is open the master writes to the client socket itself, and
+ * the worker hands it what it has to say.
+ */
+#define IPC_OUT		8	/* worker -> master: bytes for the client */
+#define IPC_CLOSED	9	/* master -> worker: the IPC_F_CLOSE output is
+				 * written and the master has let go of the
+				 * client socket */
 
 /*
  * IPC_FRAMES and IPC_MESSAGE: the bytes go on in the next datagram.  A
@@ -27,6 +36,9 @@
  * IPC_CHUNK travels in pieces.
  */
 #define IPC_F_MORE	0x0001
+/* IPC_OUT: the last output (a close frame): the client leaves the room,
+ * and once it is written the master answers IPC_CLOSED. */
+#define IPC_F_CLOSE	0x0002
 
 struct ipc_hdr {
 	uint16_t	type;

@@ -19,6 +19,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -55,6 +56,12 @@ struct client {
 	int		 pending;	/* asked the spawner, no pid yet */
 	int		 spawner;	/* index in M.sp of its spawner */
 	int		 fd;		/* broker socket, -1 once closed */
+	int		 cfd;		/* direct output: the client socket,
+					 * else -1 */
+	int		 direct;	/* the worker has handed its output
+					 * over: the queue goes to cfd */
+	int		 closing;	/* the worker's close frame is queued */
+	int		 mid;		/* cfd's stream ends inside a frame */
 	int		 joined;
 	size_t		 batch_off;	/* where its part of this round's batch starts */
 	struct qent	*qhead, *qtail;
@@ -109,10 +116,15 @@ static struct {
 
 	int		 quit;
 	int64_t		 accept_resume;	/* mono ms; 0 when accepting */
+	size_t		 ncfd;		/* client sockets held (direct) */
+	size_t		 cfd_max;	/* at most, from RLIMIT_NOFILE */
 
 	struct perip	*perip[PERIP_BUCKETS];
 	uint32_t	 perip_seed;
 } M;
+
+/* In M.pfd_cid: the entry is the client socket, not the broker's. */
+#define PFD_CLIENT	0x80000000u
 
 /* One datagram from a worker; longer messages come in pieces. */
 static uint8_t	ipcbuf[sizeof(struct ipc_hdr) + IPC_CHUNK];
@@ -195,6 +207,78 @@ queue_free(struct client *c)
 	c->qbytes = 0;
 }
 
+static void	direct_done(uint32_t);
+
+/* The master lets go of a client socket (direct output).  If the stream
+ * ends inside a frame, nobody may write to it any more: shut it down, so
+ * that the worker sees the end too. */
+static void
+direct_release(struct client *c)
+{
+	if (c->cfd == -1)
+		return;
+	if (c->mid)
+		shutdown(c->cfd, SHUT_RDWR);
+	close(c->cfd);
+	c->cfd = -1;
+	M.ncfd--;
+}
+
+/*
+ * Write to a client socket what it takes now: the count (0 when full),
+ * or -1 when the connection is gone or reset (the queue is dropped and
+ * the socket let go: the worker sees the end too, and ends).
+ */
+static ssize_t
+direct_send(uint32_t cid, const void *p, size_t len)
+{
+	struct client	*c = &M.cl[cid];
+	ssize_t		 n;
+
+	for (;;) {
+		if ((n = send(c->cfd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL)) >= 0)
+			return n;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		log_debug("client %s: write: %s", c->peer, strerror(errno));
+		queue_free(c);
+		c->mid = 1;
+		direct_release(c);
+		return -1;
+	}
+}
+
+/* Direct output: write what the client socket takes now. */
+static void
+direct_flush(uint32_t cid)
+{
+	struct client	*c = &M.cl[cid];
+	struct qent	*q;
+	ssize_t		 n;
+
+	while ((q = c->qhead) != NULL && c->cfd != -1) {
+		if ((n = direct_send(cid, q->r->data + q->off,
+		    q->r->len - q->off)) == -1)
+			break;
+		if (n == 0)
+			return;
+		q->off += (size_t)n;
+		c->qbytes -= (size_t)n;
+		c->mid = q->off < q->r->len;
+		if (q->off == q->r->len) {
+			c->qhead = q->next;
+			if (c->qhead == NULL)
+				c->qtail = NULL;
+			rbuf_unref(q->r);
+			free(q);
+		}
+	}
+	if (c->qhead == NULL && c->closing)
+		direct_done(cid);
+}
+
 /* Send what the worker takes now; the rest waits for POLLOUT. */
 static void
 client_flush(uint32_t cid)
@@ -204,6 +288,10 @@ client_flush(uint32_t cid)
 	size_t		 n;
 	int		 rc;
 
+	if (c->direct) {
+		direct_flush(cid);
+		return;
+	}
 	while ((q = c->qhead) != NULL) {
 		n = q->r->len - q->off;
 		if (n > IPC_CHUNK)
@@ -236,7 +324,7 @@ enqueue(uint32_t cid, struct rbuf *r, size_t off)
 	struct client	*c = &M.cl[cid];
 	struct qent	*q;
 
-	if (c->fd == -1)
+	if (c->fd == -1 || (c->direct && (c->cfd == -1 || c->closing)))
 		return;
 	/* The limit is on backlog: one item alone (a big welcome) passes. */
 	if (c->qbytes > 0 && c->qbytes + (r->len - off) > M.cfg->max_queue) {
@@ -401,6 +489,8 @@ client_drop(uint32_t cid, const char *why)
 	close(c->fd);
 	c->fd = -1;
 	queue_free(c);
+	direct_release(c);
+	c->direct = c->closing = c->mid = 0;
 	bbuf_free(&c->part);
 	if (c->joined && !M.quit)
 		broker_leave(M.broker, cid, io_now_ms());
@@ -472,6 +562,104 @@ client_count_as(uint32_t cid, const struct ipc_msg *m)
 	return 0;
 }
 
+/* Direct output is written and the worker's close frame with it: let go
+ * of the client socket and say so (the worker then ends the TCP
+ * connection itself). */
+static void
+direct_done(uint32_t cid)
+{
+	struct client	*c = &M.cl[cid];
+
+	c->closing = 0;
+	direct_release(c);
+	/* (If this fails the worker's own deadline ends it.) */
+	(void)ipc_send(c->fd, IPC_CLOSED, 0, NULL, 0);
+}
+
+static int	client_out_close(uint32_t, const struct ipc_msg *);
+
+/* Bytes from the worker for its client (direct output); -1 if evicted. */
+static int
+client_out(uint32_t cid, const struct ipc_msg *m)
+{
+	struct client	*c = &M.cl[cid];
+	const uint8_t	*p = m->data;
+	size_t		 len = m->len;
+	struct qent	*t;
+	struct rbuf	*r;
+	ssize_t		 n;
+
+	if (!c->direct) {
+		/* The first: the worker hands its output over, and nothing
+		 * can be queued for it yet (it has not joined). */
+		if (c->cfd == -1 || c->qhead != NULL) {
+			client_evict(cid, "unexpected output from worker");
+			return -1;
+		}
+		c->direct = 1;
+	}
+	if (c->closing) {
+		client_evict(cid, "output after its close from worker");
+		return -1;
+	}
+	if (m->len > 0 && c->cfd != -1 && c->qhead == NULL) {
+		/* Nothing waiting: straight out, without a copy. */
+		if ((n = direct_send(cid, p, len)) == -1)
+			return client_out_close(cid, m);
+		p += n;
+		len -= (size_t)n;
+		c->mid = len > 0;
+	}
+	if (len > 0 && c->cfd != -1) {
+		t = c->qtail;
+		if (t != NULL && t->r->refs == 1 &&
+		    t->r->cap - t->r->len >= len) {
+			/* Small frames (pongs, errors) share one buffer: a
+			 * flood of them costs what it weighs. */
+			if (c->qbytes + len > M.cfg->max_queue) {
+				log_info("client %s: dropped: output queue over "
+				    "%u bytes", c->peer, M.cfg->max_queue);
+				client_drop(cid, NULL);
+				return -1;
+			}
+			memcpy(t->r->data + t->r->len, p, len);
+			t->r->len += len;
+			c->qbytes += len;
+			return client_out_close(cid, m);
+		}
+		if ((r = rbuf_alloc(len < OUT_COALESCE ? OUT_COALESCE : len)) ==
+		    NULL) {
+			client_drop(cid, "out of memory");
+			return -1;
+		}
+		memcpy(r->data, p, len);
+		r->len = len;
+		enqueue(cid, r, 0);
+		rbuf_unref(r);
+		if (c->fd == -1)
+			return -1;
+	}
+	return client_out_close(cid, m);
+}
+
+/* After the worker's close frame (IPC_F_CLOSE). */
+static int
+client_out_close(uint32_t cid, const struct ipc_msg *m)
+{
+	struct client	*c = &M.cl[cid];
+
+	if (m->flags & IPC_F_CLOSE) {
+		/* Nothing follows a close frame: out of the room now. */
+		if (c->joined)
+			broker_leave(M.broker, cid, io_now_ms());
+		c->joined = 0;
+		c->closing = 1;
+		if (c->qhead == NULL || c->cfd == -1)
+			direct_done(cid);
+	}
+	return 0;
+}
+
 static void
 client_read(uint32_t cid)
 {
@@ -505,6 +693,10 @@ client_read(uint32_t cid)
 			if (client_count_as(cid, &m) == -1)
 				return;
 			break;
+		case IPC_OUT:
+			if (client_out(cid, &m) == -1)
+				return;
+			break;
 		default:
 			client_evict(cid, "unexpected message from worker");
 			return;
@@ -531,7 +723,7 @@ slot_alloc(void)
 		return -1;
 	memset(n + M.ncl, 0, (ncl - M.ncl) * sizeof(*n));
 	for (i = M.ncl; i < ncl; i++)
-		n[i].fd = -1;
+		n[i].fd = n[i].cfd = -1;
 	M.cl = n;
 	i = M.ncl;
 	M.ncl = ncl;
@@ -635,7 +827,7 @@ spawn(int cfd, const struct sockaddr_storage *ss, socklen_t sl,
 {
 	struct client	*c;
 	struct spawn_req rq;
-	int		 sv[2], slot, rc;
+	int		 sv[2], slot, rc, direct;
 
 	if (M.spcur == -1 || M.sp[M.spcur].fd == -1) {
 		log_warnx("client %s: refused: no spawner running", peer);
@@ -658,9 +850,12 @@ spawn(int cfd, const struct sockaddr_storage *ss, socklen_t sl,
 		close(cfd);
 		return -1;
 	}
+	/* Direct output for plain TCP, while descriptors last. */
+	direct = !tls && M.ncfd < M.cfd_max;
 	memset(&rq, 0, sizeof(rq));
 	rq.slot = (uint32_t)slot;
 	rq.tls = tls;
+	rq.direct = direct;
 	rq.peerlen = sl < sizeof(rq.peer) ? sl : sizeof(rq.peer);
 	memcpy(&rq.peer, ss, rq.peerlen);
 	if ((rc = spawn_request(M.sp[M.spcur].fd, &rq, cfd, sv[1])) != 0) {
@@ -674,13 +869,18 @@ spawn(int cfd, const struct sockaddr_storage *ss, socklen_t sl,
 		return -1;
 	}
 	close(sv[1]);
-	close(cfd);
 	M.sp[M.spcur].queued++;
 	c = &M.cl[slot];
 	memset(c, 0, sizeof(*c));
 	c->pending = 1;
 	c->spawner = M.spcur;
 	c->fd = sv[0];
+	c->cfd = -1;
+	if (direct) {
+		c->cfd = cfd;
+		M.ncfd++;
+	} else
+		close(cfd);
 	strlcpy(c->peer, peer, sizeof(c->peer));
 	M.nlive++;
 	return slot;
@@ -1024,7 +1224,7 @@ signals(void)
 static void
 build_pollset(void)
 {
-	size_t	 i, n = 0, want = 1 + (size_t)M.nl + SPAWNERS_MAX + M.ncl;
+	size_t	 i, n = 0, want = 1 + (size_t)M.nl + SPAWNERS_MAX + 2 * M.ncl;
 	int	 j;
 
 	if (want > M.npfd) {
@@ -1054,8 +1254,14 @@ build_pollset(void)
 		if (M.cl[i].fd == -1)
 			continue;
 		M.pfd[n].fd = M.cl[i].fd;
-		M.pfd[n].events = POLLIN | (M.cl[i].qhead ? POLLOUT : 0);
+		M.pfd[n].events = POLLIN | (M.cl[i].qhead && !M.cl[i].direct ?
+		    POLLOUT : 0);
 		M.pfd_cid[n++] = (uint32_t)i;
+		if (M.cl[i].direct && M.cl[i].qhead && M.cl[i].cfd != -1) {
+			M.pfd[n].fd = M.cl[i].cfd;
+			M.pfd[n].events = POLLOUT;
+			M.pfd_cid[n++] = (uint32_t)i | PFD_CLIENT;
+		}
 	}
 	M.npfd_used = n;
 }
@@ -1111,6 +1317,26 @@ shutdown_workers(void)
 	}
 }
 
+/*
+ * Client sockets the master may hold for direct output: each costs it a
+ * descriptor besides the broker socket, and it must not run out of them
+ * for accepting.  Past this, clients get the worker-written path.
+ */
+static size_t
+direct_budget(void)
+{
+	struct rlimit	 rl;
+	rlim_t		 n;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
+		return SIZE_MAX / 2;
+	n = rl.rlim_cur;
+	/* Broker sockets, listeners, spawners, syslog, stdio and slack. */
+	if (n <= DIRECT_FD_RESERVE)
+		return 0;
+	return (size_t)(n - DIRECT_FD_RESERVE) / 2;
+}
+
 int
 master_run(struct wsconfig *cfg, struct webroot *wr, struct listener *lst,
     int nl)
@@ -1121,6 +1347,7 @@ master_run(struct wsconfig *cfg, struct webroot *wr, struct listener *lst,
 
 	memset(&M, 0, sizeof(M));
 	M.cfg = cfg;
+	M.cfd_max = direct_budget();
 	M.wr = wr;
 	M.lst = lst;
 	M.nl = nl;
@@ -1192,6 +1419,14 @@ master_run(struct wsconfig *cfg, struct webroot *wr, struct listener *lst,
 				continue;
 			}
 			uint32_t cid = M.pfd_cid[i];
+			if (cid & PFD_CLIENT) {
+				cid &= ~PFD_CLIENT;
+				/* (Errors and hang-ups are the worker's to see.) */
+				if (M.cl[cid].cfd == M.pfd[i].fd &&
+				    M.cl[cid].direct)
+					direct_flush(cid);
+				continue;
+			}
 			if (M.cl[cid].fd != M.pfd[i].fd)
 				continue;	/* dropped earlier in this round */
 			if (re & POLLOUT)

@@ -236,7 +236,7 @@ spawner_child(const struct wsconfig *cfg, const struct webroot *wr,
 	signal(SIGHUP, SIG_DFL);
 	io_addr_text((const struct sockaddr *)&rq->peer, peer, sizeof(peer));
 	worker_main(cfg, wr, cfd, bfd, peer,
-	    (const struct sockaddr *)&rq->peer, rq->tls);
+	    (const struct sockaddr *)&rq->peer, rq->tls, rq->direct);
 }
 
 static void

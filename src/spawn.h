@@ -22,6 +22,8 @@
 struct spawn_req {
 	uint32_t		 slot;		/* the master's client slot */
 	int			 tls;		/* listener kind: 0 plain, 1 TLS */
+	int			 direct;	/* the master keeps the client
+						 * socket and writes to it */
 	socklen_t		 peerlen;
 	struct sockaddr_storage	 peer;
 };

@@ -50,6 +50,9 @@
 #define LINGER_MS	2000
 /* The answer to plain HTTP on a TLS port. */
 #define PLAIN_ON_TLS	"This port speaks TLS: use https:// or wss://.\n"
+/* The largest frame payload the worker makes itself: control frames
+ * (125) and error messages. */
+#define LOCAL_FRAME_MAX	512
 /* Milliseconds a client has to answer our close at shutdown. */
 #define SHUTDOWN_CLOSE_MS 1000
 /* Milliseconds without traffic after which a worker gives its empty
@@ -93,6 +96,11 @@ struct worker {
 	int64_t			 held;		/* monotonic ms: the client is not
 						 * read before (rate limit), 0 */
 	int			 joined;
+
+	int			 direct_ok;	/* the master holds the client socket */
+	int			 direct;	/* and writes to it: our frames go
+						 * to it as IPC_OUT */
+	int			 closed_ack;	/* IPC_CLOSED: our close is written */
 
 	int			 tls;		/* the listener speaks https */
 	int			 via_proxy;	/* the peer is a trusted proxy */
@@ -309,6 +317,9 @@ nomem(struct worker *w)
 	worker_exit(w, 1);
 }
 
+static void	ipc_queue(struct worker *, uint16_t, uint16_t, const void *,
+		    size_t);
+
 static void
 out_append(struct worker *w, const void *p, size_t n)
 {
@@ -316,7 +327,10 @@ out_append(struct worker *w, const void *p, size_t n)
 		nomem(w);
 }
 
-/* Our own frames go out only between the master's frames. */
+/*
+ * Our own frames go out only between the master's frames: after the
+ * master's in direct output, else after the broker frame being copied.
+ */
 static void
 local_frame(struct worker *w, int op, const void *p, size_t n)
 {
@@ -324,6 +338,22 @@ local_frame(struct worker *w, int op, const void *p, size_t n)
 	size_t		 hl = ws_header(h, op, n);
 	struct bbuf	*b = w->partial ? &w->local : &w->out;
 
+	if (w->direct) {
+		/* Control frames and errors: small, one datagram. */
+		uint8_t	 f[WS_MAX_HEADER + LOCAL_FRAME_MAX];
+
+		if (n > LOCAL_FRAME_MAX)
+			fatalx("local frame of %zu bytes", n);
+		memcpy(f, h, hl);
+		if (n > 0)
+			memcpy(f + hl, p, n);
+		ipc_queue(w, IPC_OUT, op == WS_OP_CLOSE ? IPC_F_CLOSE : 0, f,
+		    hl + n);
+		if (op == WS_OP_CLOSE)
+			/* The master answers once it is written. */
+			w->deadline = io_mono_ms() + WS_CLOSE_TIMEOUT * 1000;
+		return;
+	}
 	if (bbuf_append(b, h, hl) == -1 || bbuf_append(b, p, n) == -1)
 		nomem(w);
 }
@@ -426,19 +456,22 @@ ipc_flushq(struct worker *w)
 	}
 }
 
-/* Queue a message for the master, in IPC_CHUNK pieces, and send what
- * the socket takes now. */
+/* Queue a message for the master, in IPC_CHUNK pieces (flags on the
+ * last), and send what the socket takes now. */
 static void
-ipc_queue(struct worker *w, uint16_t type, const void *p, size_t n)
+ipc_queue(struct worker *w, uint16_t type, uint16_t flags, const void *p,
+    size_t n)
 {
 	const uint8_t	*b = p;
 	struct ipc_hdr	 h;
 	size_t		 c;
 	int		 rc;
 
+	if (w->bfd == -1 || w->broker_eof)
+		return;
 	/* The usual case: nothing waiting, one datagram, sent at once. */
 	if (bbuf_size(&w->ipcq) == 0 && n <= IPC_CHUNK) {
-		if ((rc = ipc_send(w->bfd, type, 0, p, n)) == 0)
+		if ((rc = ipc_send(w->bfd, type, flags, p, n)) == 0)
 			return;
 		if (rc == IO_ERROR) {
 			w->broker_eof = 1;
@@ -448,7 +481,7 @@ ipc_queue(struct worker *w, uint16_t type, const void *p, size_t n)
 	do {
 		c = n > IPC_CHUNK ? IPC_CHUNK : n;
 		h.type = type;
-		h.flags = c < n ? IPC_F_MORE : 0;
+		h.flags = c < n ? IPC_F_MORE : flags;
 		h.len = (uint32_t)c;
 		if (bbuf_append(&w->ipcq, &h, sizeof(h)) == -1 ||
 		    bbuf_append(&w->ipcq, b, c) == -1)
@@ -486,7 +519,8 @@ on_text(struct worker *w)
 		local_error(w, rc);
 		return;
 	}
-	ipc_queue(w, m.type == CHAT_JOIN ? IPC_JOIN : IPC_MESSAGE, m.str, m.len);
+	ipc_queue(w, m.type == CHAT_JOIN ? IPC_JOIN : IPC_MESSAGE, 0, m.str,
+	    m.len);
 	chat_msg_free(&m);
 }
 
@@ -717,6 +751,14 @@ upgrade(struct worker *w, const struct http_request *req,
 	ws_heard(w, io_mono_ms());
 	chat_rate_init(&w->rate, w->cfg->rate_burst, io_mono_ms());
 	log_debug("client %s: WebSocket open", w->peer);
+	if (w->direct_ok && w->ssl == NULL) {
+		/* From here on the master writes to the client: it gets what
+		 * we have not sent yet (this answer, perhaps earlier ones),
+		 * ahead of everything else. */
+		ipc_queue(w, IPC_OUT, 0, bbuf_head(&w->out), bbuf_size(&w->out));
+		bbuf_reset(&w->out);
+		w->direct = 1;
+	}
 }
 
 static void
@@ -847,6 +889,9 @@ on_broker_msg(struct worker *w, const struct ipc_msg *m)
 	case IPC_COUNT_OK:
 	case IPC_COUNT_FULL:
 		break;		/* a late answer: count_as gave up */
+	case IPC_CLOSED:
+		w->closed_ack = 1;
+		break;
 	case IPC_JOINED:
 		w->joined = 1;
 		title_set("client %s %.*s", w->peer, (int)m->len,
@@ -881,6 +926,9 @@ read_broker(struct worker *w)
 static void
 broker_gone(struct worker *w)
 {
+	/* The master has let go of the client socket: it is ours alone (the
+	 * master shuts it down if its last write was cut short). */
+	w->direct = 0;
 	switch (w->state) {
 	case W_WS:
 		ws_close(w, WS_CLOSE_GOING_AWAY, "server shutting down",
@@ -990,7 +1038,8 @@ poll_timeout(const struct worker *w, int64_t now)
 
 void
 worker_main(const struct wsconfig *cfg, const struct webroot *wr, int cfd,
-    int bfd, const char *peer, const struct sockaddr *peer_sa, int tls)
+    int bfd, const char *peer, const struct sockaddr *peer_sa, int tls,
+    int direct)
 {
 	struct worker	 w;
 	struct pollfd	 pfd[2];
@@ -1021,6 +1070,7 @@ worker_main(const struct wsconfig *cfg, const struct webroot *wr, int cfd,
 	/* OpenSSL writes with write(2): a reset must not kill us. */
 	signal(SIGPIPE, SIG_IGN);
 	w.tls = tls;
+	w.direct_ok = direct;
 	if (tls)
 		tr_handshake(&w);
 
@@ -1030,14 +1080,15 @@ worker_main(const struct wsconfig *cfg, const struct webroot *wr, int cfd,
 			broker_gone(&w);
 		}
 		if (w.state >= W_CLOSING && w.bfd != -1 &&
-		    bbuf_size(&w.ipcq) == 0) {
+		    bbuf_size(&w.ipcq) == 0 && (!w.direct || w.closed_ack)) {
 			/* The WebSocket is closing: leave the room now, not
 			 * when the TCP connection is finally gone. */
 			close(w.bfd);
 			w.bfd = -1;
 			w.broker_eof = broker_dead_seen = 1;
 		}
-		if (w.state == W_DONE && bbuf_size(&w.out) == 0) {
+		if (w.state == W_DONE && bbuf_size(&w.out) == 0 &&
+		    (!w.direct || w.closed_ack)) {
 			/* All sent: shut our side, drain theirs briefly. */
 			tr_shutdown(&w);
 			w.state = W_LINGER;

@@ -60,10 +60,19 @@
 #define IPC_CHUNK		(32 * 1024)
 /* Messages read from one worker in one poll() round (fairness). */
 #define IPC_READS_PER_ROUND	16
-/* Connections accepted from one listener in one poll() round: few per
- * round, so that a connection storm (slowloris clients reconnecting after
- * their 408) delays the room's messages by a few ms, not by 50. */
-#define ACCEPTS_PER_ROUND	8
+/* Connections accepted from one listener in one poll() round: a bounded
+ * number, so that a connection storm (slowloris clients reconnecting
+ * after their 408) delays the room's messages by a few ms, not by 50.
+ * An accept costs the master a hand-over to the spawner (the fork is the
+ * spawner's), and a round with a join in a big room is long: too few per
+ * round made joining 5,000 clients take minutes. */
+#define ACCEPTS_PER_ROUND	32
+/* Direct output: a worker's small frames are gathered in buffers of this
+ * size in the master's queue for its client. */
+#define OUT_COALESCE		4096
+/* Descriptors the master keeps for other uses than client sockets held
+ * for direct output. */
+#define DIRECT_FD_RESERVE	64
 /* Messages refused as rate_limited in a row after which a worker stops
  * reading its client until the next token (a flooder waits in TCP). */
 #define RATE_HOLD_AFTER		16

@@ -98,7 +98,7 @@ END_TEST
 
 START_TEST(test_parse_bad_type)
 {
-	static const uint16_t bad[] = { 0, 8, 9, 0x100, 0xffff };
+	static const uint16_t bad[] = { 0, 10, 11, 0x100, 0xffff };
 	uint8_t		 b[64];
 	struct ipc_msg	 m;
 	size_t		 n, i;
@@ -107,6 +107,41 @@ START_TEST(test_parse_bad_type)
 		n = dgram(b, bad[i], 0, 1, "x", 1);
 		ck_assert_msg(ipc_parse(b, n, &m) == -1, "type %u", bad[i]);
 	}
+}
+END_TEST
+
+/* Direct output: IPC_OUT may be cut in pieces and may carry the close
+ * flag; IPC_CLOSED is empty and flagless. */
+START_TEST(test_parse_direct)
+{
+	uint8_t		 b[64];
+	struct ipc_msg	 m;
+	size_t		 n;
+
+	n = dgram(b, IPC_OUT, 0, 4, "\x88\x02\x03\xe8", 4);
+	ck_assert_int_eq(ipc_parse(b, n, &m), 0);
+	ck_assert_uint_eq(m.type, IPC_OUT);
+	ck_assert_uint_eq(m.len, 4);
+	n = dgram(b, IPC_OUT, IPC_F_CLOSE, 2, "\x88\x00", 2);
+	ck_assert_int_eq(ipc_parse(b, n, &m), 0);
+	ck_assert_uint_eq(m.flags, IPC_F_CLOSE);
+	n = dgram(b, IPC_OUT, IPC_F_MORE, 3, "abc", 3);
+	ck_assert_int_eq(ipc_parse(b, n, &m), 0);
+	ck_assert_uint_eq(m.flags, IPC_F_MORE);
+	n = dgram(b, IPC_OUT, 0x0004, 3, "abc", 3);
+	ck_assert_int_eq(ipc_parse(b, n, &m), -1);
+	/* only IPC_OUT knows the close flag */
+	n = dgram(b, IPC_MESSAGE, IPC_F_CLOSE, 3, "abc", 3);
+	ck_assert_int_eq(ipc_parse(b, n, &m), -1);
+	n = dgram(b, IPC_FRAMES, IPC_F_CLOSE, 3, "abc", 3);
+	ck_assert_int_eq(ipc_parse(b, n, &m), -1);
+	n = dgram(b, IPC_CLOSED, 0, 0, NULL, 0);
+	ck_assert_int_eq(ipc_parse(b, n, &m), 0);
+	ck_assert_uint_eq(m.type, IPC_CLOSED);
+	n = dgram(b, IPC_CLOSED, 0, 1, "x", 1);
+	ck_assert_int_eq(ipc_parse(b, n, &m), -1);
+	n = dgram(b, IPC_CLOSED, IPC_F_CLOSE, 0, NULL, 0);
+	ck_assert_int_eq(ipc_parse(b, n, &m), -1);
 }
 END_TEST
 
@@ -326,6 +361,7 @@ ipc_suite(void)
 	tcase_add_test(tc, test_parse_bad_type);
 	tcase_add_test(tc, test_parse_bad_flags);
 	tcase_add_test(tc, test_parse_count);
+	tcase_add_test(tc, test_parse_direct);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("socket");
