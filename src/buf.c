@@ -112,6 +112,17 @@ rbuf_new(const void *p, size_t len)
 	return r;
 }
 
+int
+rbuf_append(struct rbuf *r, const void *p, size_t n)
+{
+	if (r->refs != 1 || r->cap - r->len < n)
+		return -1;
+	if (n > 0)
+		memcpy(r->data + r->len, p, n);
+	r->len += n;
+	return 0;
+}
+
 struct rbuf *
 rbuf_ref(struct rbuf *r)
 {

@@ -35,8 +35,9 @@ bbuf_head(const struct bbuf *b)
 }
 
 /*
- * An immutable, reference-counted byte string: one formatted event frame
- * shared by every client queue that holds it.
+ * A reference-counted byte string: one formatted event frame shared by
+ * every client queue that holds it.  Immutable once shared; while it has
+ * one holder, rbuf_append may add to it up to its capacity.
  */
 struct rbuf {
 	unsigned	 refs;
@@ -48,6 +49,8 @@ struct rbuf {
 struct rbuf	*rbuf_new(const void *, size_t);
 struct rbuf	*rbuf_alloc(size_t);
 struct rbuf	*rbuf_ref(struct rbuf *);
+/* Append n bytes if r has one holder and room: 0, else -1 (unchanged). */
+int		 rbuf_append(struct rbuf *, const void *, size_t);
 void		 rbuf_unref(struct rbuf *);
 
 #endif

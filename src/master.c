@@ -130,6 +130,7 @@ static struct {
 static uint8_t	ipcbuf[sizeof(struct ipc_hdr) + IPC_CHUNK];
 
 static void	client_drop(uint32_t, const char *);
+static void	client_uncount(size_t);
 
 static void
 sig_handler(int sig)
@@ -207,6 +208,39 @@ queue_free(struct client *c)
 	c->qbytes = 0;
 }
 
+/* n more bytes of the head entry are sent: unlink it once it is done. */
+static void
+queue_consume(struct client *c, size_t n)
+{
+	struct qent	*q = c->qhead;
+
+	q->off += n;
+	c->qbytes -= n;
+	if (q->off < q->r->len)
+		return;
+	c->qhead = q->next;
+	if (c->qhead == NULL)
+		c->qtail = NULL;
+	rbuf_unref(q->r);
+	free(q);
+}
+
+/* Whether len more bytes fit the client's queue; if not it is dropped.
+ * The limit is on backlog: one item alone (a big welcome) passes. */
+static int
+queue_fits(uint32_t cid, size_t len)
+{
+	struct client	*c = &M.cl[cid];
+
+	if (c->qbytes > 0 && c->qbytes + len > M.cfg->max_queue) {
+		log_info("client %s: dropped: output queue over %u bytes",
+		    c->peer, M.cfg->max_queue);
+		client_drop(cid, NULL);
+		return 0;
+	}
+	return 1;
+}
+
 static void	direct_done(uint32_t);
 
 /* The master lets go of a client socket (direct output).  If the stream
@@ -234,20 +268,41 @@ direct_send(uint32_t cid, const void *p, size_t len)
 {
 	struct client	*c = &M.cl[cid];
 	ssize_t		 n;
+	int		 rc;
 
-	for (;;) {
-		if ((n = send(c->cfd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL)) >= 0)
-			return n;
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return 0;
-		log_debug("client %s: write: %s", c->peer, strerror(errno));
-		queue_free(c);
-		c->mid = 1;
-		direct_release(c);
-		return -1;
-	}
+	while ((n = send(c->cfd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL)) == -1)
+		if ((rc = io_failed()) != IO_RETRY) {
+			if (rc == IO_AGAIN)
+				return 0;
+			log_debug("client %s: write: %s", c->peer,
+			    strerror(errno));
+			queue_free(c);
+			c->mid = 1;
+			direct_release(c);
+			return -1;
+		}
+	return n;
+}
+
+/*
+ * Direct output with nothing waiting: write at once what the socket
+ * takes, without queueing.  Returns the bytes left to queue (p + len -
+ * return value is where they start), or 0 when nothing is left or the
+ * connection is gone.
+ */
+static size_t
+direct_now(uint32_t cid, const uint8_t *p, size_t len)
+{
+	struct client	*c = &M.cl[cid];
+	ssize_t		 n;
+
+	if (c->qhead != NULL || c->cfd == -1 || len == 0)
+		return len;
+	if ((n = direct_send(cid, p, len)) == -1)
+		return 0;
+	if (n > 0)
+		c->mid = (size_t)n < len;
+	return len - (size_t)n;
 }
 
 /* Direct output: write what the client socket takes now. */
@@ -260,20 +315,10 @@ direct_flush(uint32_t cid)
 
 	while ((q = c->qhead) != NULL && c->cfd != -1) {
 		if ((n = direct_send(cid, q->r->data + q->off,
-		    q->r->len - q->off)) == -1)
+		    q->r->len - q->off)) <= 0)
 			break;
-		if (n == 0)
-			return;
-		q->off += (size_t)n;
-		c->qbytes -= (size_t)n;
-		c->mid = q->off < q->r->len;
-		if (q->off == q->r->len) {
-			c->qhead = q->next;
-			if (c->qhead == NULL)
-				c->qtail = NULL;
-			rbuf_unref(q->r);
-			free(q);
-		}
+		c->mid = q->off + (size_t)n < q->r->len;
+		queue_consume(c, (size_t)n);
 	}
 	if (c->qhead == NULL && c->closing)
 		direct_done(cid);
@@ -306,36 +351,20 @@ client_flush(uint32_t cid)
 			    NULL : "broker socket error");
 			return;
 		}
-		q->off += n;
-		c->qbytes -= n;
-		if (q->off == q->r->len) {
-			c->qhead = q->next;
-			if (c->qhead == NULL)
-				c->qtail = NULL;
-			rbuf_unref(q->r);
-			free(q);
-		}
+		queue_consume(c, n);
 	}
 }
 
-static void
-enqueue(uint32_t cid, struct rbuf *r, size_t off)
+/* Append r from off to the client's queue (its room is checked). */
+static int
+queue_push(uint32_t cid, struct rbuf *r, size_t off)
 {
 	struct client	*c = &M.cl[cid];
 	struct qent	*q;
 
-	if (c->fd == -1 || (c->direct && (c->cfd == -1 || c->closing)))
-		return;
-	/* The limit is on backlog: one item alone (a big welcome) passes. */
-	if (c->qbytes > 0 && c->qbytes + (r->len - off) > M.cfg->max_queue) {
-		log_info("client %s: dropped: output queue over %u bytes",
-		    c->peer, M.cfg->max_queue);
-		client_drop(cid, NULL);
-		return;
-	}
 	if ((q = malloc(sizeof(*q))) == NULL) {
 		client_drop(cid, "out of memory");
-		return;
+		return -1;
 	}
 	q->r = rbuf_ref(r);
 	q->off = off;
@@ -346,7 +375,29 @@ enqueue(uint32_t cid, struct rbuf *r, size_t off)
 		c->qhead = q;
 	c->qtail = q;
 	c->qbytes += r->len - off;
-	if (c->qhead == q)
+	return 0;
+}
+
+/* Queue r from off for the client, and send what can go now. */
+static void
+enqueue(uint32_t cid, struct rbuf *r, size_t off)
+{
+	struct client	*c = &M.cl[cid];
+	size_t		 left;
+
+	if (c->fd == -1 || (c->direct && (c->cfd == -1 || c->closing)))
+		return;
+	if (c->direct) {
+		/* The common case, an empty queue: no queue entry at all. */
+		left = direct_now(cid, r->data + off, r->len - off);
+		if (left == 0)
+			return;
+		off = r->len - left;
+	}
+	if (!queue_fits(cid, r->len - off) || queue_push(cid, r, off) == -1)
+		return;
+	/* (Direct output has tried already: the rest waits for POLLOUT.) */
+	if (c->qhead == c->qtail && !c->direct)
 		client_flush(cid);
 }
 
@@ -546,9 +597,7 @@ client_count_as(uint32_t cid, const struct ipc_msg *m)
 	}
 	memcpy(a.a, m->data, sizeof(a.a));
 	access_addr_key(&a, &key);
-	if (c->ipcounted)
-		perip_put(&c->ipkey);
-	c->ipcounted = 0;
+	client_uncount(cid);
 	if ((rc = perip_take(&key)) == 1) {
 		c->ipkey = key;
 		c->ipcounted = 1;
@@ -576,18 +625,15 @@ direct_done(uint32_t cid)
 	(void)ipc_send(c->fd, IPC_CLOSED, 0, NULL, 0);
 }
 
-static int	client_out_close(uint32_t, const struct ipc_msg *);
-
 /* Bytes from the worker for its client (direct output); -1 if evicted. */
 static int
 client_out(uint32_t cid, const struct ipc_msg *m)
 {
 	struct client	*c = &M.cl[cid];
 	const uint8_t	*p = m->data;
-	size_t		 len = m->len;
-	struct qent	*t;
+	size_t		 len;
 	struct rbuf	*r;
-	ssize_t		 n;
+	int		 rc;
 
 	if (!c->direct) {
 		/* The first: the worker hands its output over, and nothing
@@ -602,52 +648,28 @@ client_out(uint32_t cid, const struct ipc_msg *m)
 		client_evict(cid, "output after its close from worker");
 		return -1;
 	}
-	if (m->len > 0 && c->cfd != -1 && c->qhead == NULL) {
-		/* Nothing waiting: straight out, without a copy. */
-		if ((n = direct_send(cid, p, len)) == -1)
-			return client_out_close(cid, m);
-		p += n;
-		len -= (size_t)n;
-		c->mid = len > 0;
-	}
-	if (len > 0 && c->cfd != -1) {
-		t = c->qtail;
-		if (t != NULL && t->r->refs == 1 &&
-		    t->r->cap - t->r->len >= len) {
-			/* Small frames (pongs, errors) share one buffer: a
-			 * flood of them costs what it weighs. */
-			if (c->qbytes + len > M.cfg->max_queue) {
-				log_info("client %s: dropped: output queue over "
-				    "%u bytes", c->peer, M.cfg->max_queue);
-				client_drop(cid, NULL);
+	if ((len = direct_now(cid, p, m->len)) > 0 && c->cfd != -1) {
+		p += m->len - len;
+		/* Small frames (pongs, errors) share one buffer: a flood of
+		 * them costs what it weighs. */
+		if (!queue_fits(cid, len))
+			return -1;
+		if (c->qtail != NULL && rbuf_append(c->qtail->r, p, len) == 0)
+			c->qbytes += len;
+		else {
+			if ((r = rbuf_alloc(len < OUT_COALESCE ? OUT_COALESCE :
+			    len)) == NULL) {
+				client_drop(cid, "out of memory");
 				return -1;
 			}
-			memcpy(t->r->data + t->r->len, p, len);
-			t->r->len += len;
-			c->qbytes += len;
-			return client_out_close(cid, m);
+			r->len = 0;
+			(void)rbuf_append(r, p, len);
+			rc = queue_push(cid, r, 0);
+			rbuf_unref(r);
+			if (rc == -1)
+				return -1;
 		}
-		if ((r = rbuf_alloc(len < OUT_COALESCE ? OUT_COALESCE : len)) ==
-		    NULL) {
-			client_drop(cid, "out of memory");
-			return -1;
-		}
-		memcpy(r->data, p, len);
-		r->len = len;
-		enqueue(cid, r, 0);
-		rbuf_unref(r);
-		if (c->fd == -1)
-			return -1;
 	}
-	return client_out_close(cid, m);
-}
-
-/* After the worker's close frame (IPC_F_CLOSE). */
-static int
-client_out_close(uint32_t cid, const struct ipc_msg *m)
-{
-	struct client	*c = &M.cl[cid];
-
 	if (m->flags & IPC_F_CLOSE) {
 		/* Nothing follows a close frame: out of the room now. */
 		if (c->joined)
@@ -831,11 +853,6 @@ spawn(int cfd, const struct sockaddr_storage *ss, socklen_t sl,
 
 	if (M.spcur == -1 || M.sp[M.spcur].fd == -1) {
 		log_warnx("client %s: refused: no spawner running", peer);
-		refuse_busy(cfd);
-		return -1;
-	}
-	if (M.sp[M.spcur].queued >= SPAWN_QUEUE_MAX) {
-		log_info("client %s: refused: the spawner is busy", peer);
 		refuse_busy(cfd);
 		return -1;
 	}
@@ -1024,9 +1041,7 @@ spawner_started(int sp, const struct spawn_rep *rp)
 	c->pending = 0;
 	if (rp->pid <= 0) {
 		log_warnx("client %s: no worker", c->peer);
-		client_drop(rp->slot, NULL);
-		client_uncount(rp->slot);
-		M.nlive--;
+		worker_ended(rp->slot, 0, 0);
 		return;
 	}
 	c->pid = rp->pid;
@@ -1040,7 +1055,7 @@ spawner_read(int sp)
 	size_t		 i;
 	int		 n, rc;
 
-	for (n = 0; n < IPC_READS_PER_ROUND * 4 && M.sp[sp].fd != -1; n++) {
+	for (n = 0; n < SPAWN_REPLIES_PER_ROUND && M.sp[sp].fd != -1; n++) {
 		if ((rc = spawn_reply(M.sp[sp].fd, &rp)) == IO_AGAIN)
 			return;
 		if (rc == 1 && rp.type == SPAWN_STARTED)

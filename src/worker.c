@@ -51,7 +51,7 @@
 /* The answer to plain HTTP on a TLS port. */
 #define PLAIN_ON_TLS	"This port speaks TLS: use https:// or wss://.\n"
 /* The largest frame payload the worker makes itself: control frames
- * (125) and error messages. */
+ * (125) and error messages (chat_fmt_error: under 256 bytes). */
 #define LOCAL_FRAME_MAX	512
 /* Milliseconds a client has to answer our close at shutdown. */
 #define SHUTDOWN_CLOSE_MS 1000
@@ -99,8 +99,8 @@ struct worker {
 
 	int			 direct_ok;	/* the master holds the client socket */
 	int			 direct;	/* and writes to it: our frames go
-						 * to it as IPC_OUT */
-	int			 closed_ack;	/* IPC_CLOSED: our close is written */
+						 * to it as IPC_OUT (until IPC_CLOSED
+						 * or the broker socket's end) */
 
 	int			 tls;		/* the listener speaks https */
 	int			 via_proxy;	/* the peer is a trusted proxy */
@@ -334,27 +334,20 @@ out_append(struct worker *w, const void *p, size_t n)
 static void
 local_frame(struct worker *w, int op, const void *p, size_t n)
 {
-	uint8_t		 h[WS_MAX_HEADER];
-	size_t		 hl = ws_header(h, op, n);
+	uint8_t		 f[WS_MAX_HEADER + LOCAL_FRAME_MAX];
+	size_t		 hl;
 	struct bbuf	*b = w->partial ? &w->local : &w->out;
 
-	if (w->direct) {
-		/* Control frames and errors: small, one datagram. */
-		uint8_t	 f[WS_MAX_HEADER + LOCAL_FRAME_MAX];
-
-		if (n > LOCAL_FRAME_MAX)
-			fatalx("local frame of %zu bytes", n);
-		memcpy(f, h, hl);
-		if (n > 0)
-			memcpy(f + hl, p, n);
+	if (n > LOCAL_FRAME_MAX)
+		fatalx("local frame of %zu bytes", n);
+	hl = ws_header(f, op, n);
+	if (n > 0)
+		memcpy(f + hl, p, n);
+	if (w->direct)
+		/* One datagram: the master queues whole frames only. */
 		ipc_queue(w, IPC_OUT, op == WS_OP_CLOSE ? IPC_F_CLOSE : 0, f,
 		    hl + n);
-		if (op == WS_OP_CLOSE)
-			/* The master answers once it is written. */
-			w->deadline = io_mono_ms() + WS_CLOSE_TIMEOUT * 1000;
-		return;
-	}
-	if (bbuf_append(b, h, hl) == -1 || bbuf_append(b, p, n) == -1)
+	else if (bbuf_append(b, f, hl + n) == -1)
 		nomem(w);
 }
 
@@ -571,6 +564,9 @@ process_ws(struct worker *w)
 			}
 			log_debug("client %s: closed with %u", w->peer, ev.code);
 			w->state = W_DONE;
+			/* Until the echo is written (and, with direct output,
+			 * the master has let go), not for ever. */
+			w->deadline = io_mono_ms() + WS_CLOSE_TIMEOUT * 1000;
 			break;
 		case WS_EV_ERROR:
 			log_info("client %s: protocol error: %s", w->peer, ev.why);
@@ -890,7 +886,7 @@ on_broker_msg(struct worker *w, const struct ipc_msg *m)
 	case IPC_COUNT_FULL:
 		break;		/* a late answer: count_as gave up */
 	case IPC_CLOSED:
-		w->closed_ack = 1;
+		w->direct = 0;		/* our close is written: ours again */
 		break;
 	case IPC_JOINED:
 		w->joined = 1;
@@ -1080,7 +1076,7 @@ worker_main(const struct wsconfig *cfg, const struct webroot *wr, int cfd,
 			broker_gone(&w);
 		}
 		if (w.state >= W_CLOSING && w.bfd != -1 &&
-		    bbuf_size(&w.ipcq) == 0 && (!w.direct || w.closed_ack)) {
+		    bbuf_size(&w.ipcq) == 0 && !w.direct) {
 			/* The WebSocket is closing: leave the room now, not
 			 * when the TCP connection is finally gone. */
 			close(w.bfd);
@@ -1088,7 +1084,7 @@ worker_main(const struct wsconfig *cfg, const struct webroot *wr, int cfd,
 			w.broker_eof = broker_dead_seen = 1;
 		}
 		if (w.state == W_DONE && bbuf_size(&w.out) == 0 &&
-		    (!w.direct || w.closed_ack)) {
+		    !w.direct) {
 			/* All sent: shut our side, drain theirs briefly. */
 			tr_shutdown(&w);
 			w.state = W_LINGER;
@@ -1129,11 +1125,12 @@ worker_main(const struct wsconfig *cfg, const struct webroot *wr, int cfd,
 			log_warn("client %s: poll", w.peer);
 			worker_exit(&w, 1);
 		}
+		now = io_mono_ms();
 		if (rc > 0)
-			w.trim_at = io_mono_ms() + WORKER_TRIM_MS;
-		else if (w.trim_at && io_mono_ms() >= w.trim_at)
+			w.trim_at = now + WORKER_TRIM_MS;
+		else if (w.trim_at && now >= w.trim_at)
 			worker_trim(&w);
-		if (w.deadline && io_mono_ms() >= w.deadline) {
+		if (w.deadline && now >= w.deadline) {
 			on_timeout(&w);
 			continue;
 		}
@@ -1172,7 +1169,7 @@ worker_main(const struct wsconfig *cfg, const struct webroot *wr, int cfd,
 				worker_exit(&w, 0);
 			}
 			if (n > 0 && w.state == W_WS)
-				ws_heard(&w, io_mono_ms());
+				ws_heard(&w, now);
 			if (n > 0)
 				process_input(&w);
 		}

@@ -105,6 +105,9 @@
 /* Clients handed to a spawner and not yet answered; while this many
  * wait, the master accepts no more (they stay in the listen backlog). */
 #define SPAWN_QUEUE_MAX		64
+/* Replies (worker started, worker ended) read from a spawner in one
+ * poll() round. */
+#define SPAWN_REPLIES_PER_ROUND	64
 /* Failed starts in a row after which the master gives up and exits. */
 #define SPAWNER_MAX_FAILS	5
 

@@ -201,6 +201,17 @@ def fd_count(pid):
     return len(os.listdir("/proc/%d/fd" % pid))
 
 
+def proc_fds(pid):
+    """{fd: what it points to} for each open descriptor of pid."""
+    out = {}
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            out[int(fd)] = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except FileNotFoundError:
+            pass
+    return out
+
+
 def wait_until(predicate, timeout, interval=0.05):
     """Poll predicate() until it is truthy or timeout passes; return last."""
     deadline = time.monotonic() + timeout
@@ -890,6 +901,20 @@ class RawWS:
         if msg.get("type") != type_:
             raise AssertionError("expected %r, got %r" % (type_, msg))
         return msg
+
+    def expect_message(self, text=None, timeout=None):
+        """The next `message` event (with that text, if given), skipping
+        every other event; AssertionError if none comes in time."""
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("no message %r within the timeout"
+                                     % (text,))
+            msg = self.recv_json(left)
+            if msg.get("type") == "message" and (text is None or
+                                                 msg.get("text") == text):
+                return msg
 
     def join(self, name):
         self.send_json({"type": "join", "name": name})

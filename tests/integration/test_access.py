@@ -4,7 +4,6 @@
 --allow-origin (own origin by default, 403 for others, none allowed)."""
 
 import socket
-import time
 import unittest
 
 import harness

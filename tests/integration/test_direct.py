@@ -7,27 +7,17 @@ the master lets go of every client socket, and that the worker-written path
 takes over when the master runs short of descriptors
 (doc/HACKING.md, "Direct output")."""
 
-import os
+import json
 import struct
-import time
 import unittest
 
 import harness
 from harness import (Daemon, DaemonMixin, RawWS, OP_CLOSE, OP_PING,
-                     OP_PONG, OP_TEXT, close_payload, fd_count, wait_until)
+                     OP_PONG, OP_TEXT, close_payload, fd_count, proc_fds,
+                     wait_until)
 
 WAIT = 10.0
 N = 300
-
-
-def fd_inodes(pid):
-    out = {}
-    for fd in os.listdir("/proc/%d/fd" % pid):
-        try:
-            out[int(fd)] = os.readlink("/proc/%d/fd/%s" % (pid, fd))
-        except FileNotFoundError:
-            pass
-    return out
 
 
 class TestDirectOutput(DaemonMixin, unittest.TestCase):
@@ -62,7 +52,7 @@ class TestDirectOutput(DaemonMixin, unittest.TestCase):
                 pongs.append(payload)
             else:
                 self.assertEqual(op, OP_TEXT, payload[:80])
-                ev = harness.json.loads(payload)
+                ev = json.loads(payload)
                 self.assertEqual(ev["type"], "message", ev)
                 self.assertEqual(ev["from"], "bob")
                 msgs.append(ev["text"])
@@ -114,10 +104,8 @@ class TestDirectOutput(DaemonMixin, unittest.TestCase):
             (base, fd_count(self.daemon.pid)))
         # the room still works for the one that stayed
         keep.send_json({"type": "message", "text": "still here"})
-        ev = keep.recv_json(WAIT)
-        while ev["type"] != "message":
-            ev = keep.recv_json(WAIT)
-        self.assertEqual(ev["text"], "still here")
+        self.assertEqual(keep.expect_message(timeout=WAIT)["text"],
+                         "still here")
 
 
 class TestDescriptorBudget(unittest.TestCase):
@@ -142,22 +130,20 @@ class TestDescriptorBudget(unittest.TestCase):
             c.handshake()
             c.join("u%d" % i)
             clients.append(c)
-        master = set(fd_inodes(d.pid).values())
+        master = set(proc_fds(d.pid).values())
         held = 0
         for c in clients:
             w = d.worker_for(c.sock.getsockname()[1])
             self.assertIsNotNone(w)
-            if fd_inodes(w)[3] in master:
+            if proc_fds(w)[3] in master:
                 held += 1
         self.assertEqual(held, self.HELD)
         # everyone hears the first and the last to join
         for sender in (clients[0], clients[-1]):
             sender.send_json({"type": "message", "text": "hi all"})
             for c in clients:
-                ev = c.recv_json(WAIT)
-                while ev["type"] != "message":
-                    ev = c.recv_json(WAIT)
-                self.assertEqual(ev["text"], "hi all")
+                self.assertEqual(c.expect_message(timeout=WAIT)["text"],
+                                 "hi all")
 
 
 if __name__ == "__main__":

@@ -12,8 +12,7 @@ import unittest
 
 import harness
 from harness import (ChatTestCase, RawWS, OP_CLOSE, OP_CONT, OP_PING,
-                     OP_TEXT, async_wait_until, encode_frame, read_until_eof,
-                     wait_until)
+                     OP_TEXT, async_wait_until, read_until_eof, wait_until)
 
 # Seconds to wait for something the daemon must do "soon".
 SOON = 10.0

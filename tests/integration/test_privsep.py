@@ -11,8 +11,6 @@ import shutil
 import select
 import signal
 import subprocess
-import tempfile
-import time
 import unittest
 
 import harness

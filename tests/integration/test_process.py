@@ -11,7 +11,7 @@ import time
 import unittest
 
 import harness
-from harness import (ChatTestCase, ChatClient, Daemon, http_get, proc_alive,
+from harness import (ChatTestCase, ChatClient, http_get, proc_alive,
                      proc_title, fd_count, async_wait_until)
 
 harness.become_subreaper()
@@ -110,16 +110,8 @@ class TestWorkers(ProcessTestCase):
         a = await self.joined("alice")
         b = await self.joined("bob")
         wa, wb = await self.worker_of(a), await self.worker_of(b)
-
-        def inodes(pid):
-            out = {}
-            for fd in os.listdir("/proc/%d/fd" % pid):
-                try:
-                    out[int(fd)] = os.readlink("/proc/%d/fd/%s" % (pid, fd))
-                except FileNotFoundError:
-                    pass
-            return out
-        fa, fb, fm = inodes(wa), inodes(wb), inodes(self.daemon.pid)
+        fa, fb, fm = (harness.proc_fds(wa), harness.proc_fds(wb),
+                      harness.proc_fds(self.daemon.pid))
         # stdio, then the client (3) and the broker socket (4): nothing else
         self.assertEqual(sorted(fa), [0, 1, 2, 3, 4], fa)
         self.assertTrue(fa[3].startswith("socket:"), fa)

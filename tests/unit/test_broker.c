@@ -682,6 +682,40 @@ START_TEST(test_escaping_and_long_frames)
 }
 END_TEST
 
+/* The master's queues: a buffer with one holder grows up to its
+ * capacity; a shared one (a frame every client holds) never changes. */
+START_TEST(test_rbuf_append)
+{
+	struct rbuf	*r = rbuf_alloc(8);
+
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(r->cap, 8);
+	r->len = 0;
+	ck_assert_int_eq(rbuf_append(r, "abc", 3), 0);
+	ck_assert_int_eq(rbuf_append(r, "defgh", 5), 0);
+	ck_assert_uint_eq(r->len, 8);
+	ck_assert_mem_eq(r->data, "abcdefgh", 8);
+	/* full */
+	ck_assert_int_eq(rbuf_append(r, "i", 1), -1);
+	ck_assert_uint_eq(r->len, 8);
+	r->len = 3;
+	rbuf_ref(r);
+	/* shared: refused, unchanged */
+	ck_assert_int_eq(rbuf_append(r, "x", 1), -1);
+	ck_assert_uint_eq(r->len, 3);
+	rbuf_unref(r);
+	ck_assert_int_eq(rbuf_append(r, "x", 1), 0);
+	ck_assert_mem_eq(r->data, "abcx", 4);
+	rbuf_unref(r);
+	/* rbuf_new: exactly its bytes, no room */
+	r = rbuf_new("hello", 5);
+	ck_assert_uint_eq(r->cap, 5);
+	ck_assert_int_eq(rbuf_append(r, "!", 1), -1);
+	ck_assert_int_eq(rbuf_append(r, "", 0), 0);
+	rbuf_unref(r);
+}
+END_TEST
+
 static Suite *
 broker_suite(void)
 {
@@ -689,6 +723,7 @@ broker_suite(void)
 	TCase	*tc = tcase_create("room");
 
 	tcase_add_test(tc, test_join_sequence);
+	tcase_add_test(tc, test_rbuf_append);
 	tcase_add_test(tc, test_ids_increase);
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_too_long_multibyte);
